@@ -1,0 +1,72 @@
+"""The one interface every game core implements, batched over a leading run axis.
+
+A *run axis* ``[S, E]`` is seeds x parallel environments per seed. Cores are pure tensor code
+with no PettingZoo or gym objects, so a block of 100 seeds steps in a few tensor ops; the
+PettingZoo adapter (``maprops.games.pettingzoo``) wraps a core with ``S = E = 1`` for
+interoperability and API tests.
+
+Randomness enters only through the uniforms passed to ``reset``/``step``, drawn by the caller
+from per-seed streams, so a seed's trajectory never depends on its block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+
+@dataclass(frozen=True)
+class StepResult:
+    obs: torch.Tensor  # [S, E, N, obs_dim] observation after the step (after auto-reset)
+    rewards: torch.Tensor  # [S, E, N] per-agent rewards
+    done: torch.Tensor  # [S, E] bool: the episode ended at this step (terminated or truncated)
+    success: torch.Tensor  # [S, E] bool: the episode that ended here solved the task
+    truncated: torch.Tensor  # [S, E] bool: the episode ended by the time limit (subset of done)
+
+
+class BatchedGame(Protocol):
+    n_agents: int
+    n_actions: tuple[int, ...]  # per agent
+    obs_dim: int  # per agent
+    max_episode_steps: int
+    random_numbers_per_step: int  # uniforms step() consumes per env (0 for deterministic games)
+    random_numbers_per_reset: int  # uniforms reset() consumes per env
+    obs_bounds: tuple[float, float]  # every observation entry lies in [low, high]
+
+    @property
+    def n_joint_actions(self) -> int: ...
+
+    def reset(self, batch: tuple[int, int], uniforms: torch.Tensor | None) -> torch.Tensor:
+        """Start ``batch = (S, E)`` episodes; returns observations ``[S, E, N, obs_dim]``."""
+
+    def step(self, actions: torch.Tensor, uniforms: torch.Tensor | None) -> StepResult:
+        """Apply joint actions ``[S, E, N]``; finished episodes restart automatically."""
+
+    def state_index(self, obs: torch.Tensor) -> torch.Tensor:
+        """A finite game's joint-state id for each observation ``[S, E, N, d] -> [S, E]``."""
+
+
+def joint_strides(n_actions: tuple[int, ...]) -> tuple[int, ...]:
+    """Mixed-radix strides of the joint-action index; agent 0 is the most significant digit,
+    so for two agents the joint index is ``a1 * k2 + a2`` (row-major over the payoff table)."""
+    strides = []
+    acc = 1
+    for k in reversed(n_actions):
+        strides.append(acc)
+        acc *= k
+    return tuple(reversed(strides))
+
+
+def encode_joint(actions: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
+    """Per-agent actions ``[..., N]`` -> joint-action index ``[...]``."""
+    strides = torch.tensor(joint_strides(n_actions), dtype=actions.dtype)
+    return (actions * strides).sum(-1)
+
+
+def decode_joint(joint: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
+    """Joint-action index ``[...]`` -> per-agent actions ``[..., N]``."""
+    strides = torch.tensor(joint_strides(n_actions), dtype=joint.dtype)
+    k = torch.tensor(n_actions, dtype=joint.dtype)
+    return (joint.unsqueeze(-1) // strides) % k

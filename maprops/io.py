@@ -1,0 +1,41 @@
+"""Atomic file output: a killed job leaves either the old file or the new one, never half."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_columns_csv(path: str | os.PathLike, columns: dict[str, np.ndarray]) -> None:
+    """Write equal-length columns as CSV; floats with 17 significant digits (round-trip exact)."""
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        f.write(",".join(names) + "\n")
+        for i in range(n):
+            cells = []
+            for name in names:
+                v = columns[name][i]
+                cells.append(repr(float(v)) if isinstance(v, (float, np.floating)) else str(int(v)))
+            f.write(",".join(cells) + "\n")

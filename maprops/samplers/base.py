@@ -1,0 +1,37 @@
+"""What a sampler sees and the interface every sampler implements (paper Algorithm 1).
+
+The learner never knows which sampler produced its data: a sampler only chooses actions and,
+for PROPS and MA-PROPS, adapts its behavior policy from the data collected so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+
+@dataclass(frozen=True)
+class BehaviorData:
+    """The buffer collected since the last target update, flattened per seed: ``M = t * E``."""
+
+    obs: torch.Tensor  # [S, M, N, D]
+    actions: torch.Tensor  # [S, M, N]
+    target_log_probs: torch.Tensor  # [S, M, N, K] per-agent log-probs under the target policy
+
+    @property
+    def size(self) -> int:
+        return self.obs.shape[1]
+
+
+class Sampler(Protocol):
+    def reset_to_target(self, target_params: torch.Tensor) -> None:
+        """Make the behavior policy equal to the (new) target policy."""
+
+    def act(self, obs: torch.Tensor, target_log_probs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+        """Choose joint actions ``[S, E, N]`` given observations ``[S, E, N, D]``, the target's
+        per-agent log-probs ``[S, E, N, K]`` and uniforms ``[S, E, N]``."""
+
+    def update(self, target_params: torch.Tensor, data: BehaviorData, tag: tuple[int, ...]) -> None:
+        """Algorithm 2: reset to the target, then adapt to raise under-sampled actions."""

@@ -1,0 +1,82 @@
+"""MA-PROPS: a centralized behavior policy over joint actions (paper §5.2).
+
+``pi_phi(.|s) = softmax(log pi_theta(.|s) + Delta_phi(s))`` where ``log pi_theta`` is the sum
+of the agents' log-probs and ``Delta_phi`` is an MLP on the joint observation with one output
+per joint action. Its last layer is zeroed at every reset, so ``pi_phi == pi_theta`` exactly
+there; hidden layers and the Adam moments persist across resets (REFERENCE.md §1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from maprops.config import SamplerConfig
+from maprops.games.base import decode_joint, encode_joint
+from maprops.nets import StackedAdam, StackedMLP
+from maprops.policies import init_params, joint_log_probs
+from maprops.rng import SeedStreams, sample_categorical
+from maprops.samplers.base import BehaviorData
+from maprops.samplers.behavior_update import behavior_update
+
+
+class _CentralizedPolicy:
+    """log pi_phi(a|s) of the buffer's joint actions, with its gradient w.r.t. Delta_phi."""
+
+    def __init__(self, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]):
+        self.mlp = mlp
+        self.joint_obs = data.obs.flatten(2)  # [S, M, N*D]
+        self.target_logits = joint_log_probs(data.target_log_probs)  # [S, M, A]
+        self.joint_actions = encode_joint(data.actions, n_actions).unsqueeze(-1)  # [S, M, 1]
+        self.seeds = torch.arange(data.obs.shape[0])[:, None]
+
+    def log_prob(self, params, idx):
+        adjustment, inputs = self.mlp.forward_cached(params, self.joint_obs[self.seeds, idx])
+        log_probs = torch.log_softmax(self.target_logits[self.seeds, idx] + adjustment, -1)
+        actions = self.joint_actions[self.seeds, idx]
+        return log_probs.gather(-1, actions).squeeze(-1), (inputs, log_probs, actions)
+
+    def backward(self, params, ctx, d_log_prob, grad):
+        inputs, log_probs, actions = ctx
+        d = d_log_prob.unsqueeze(-1)
+        d_logits = log_probs.exp().mul_(-d).scatter_add_(-1, actions, d)
+        self.mlp.backward(params, inputs, d_logits, grad)
+
+
+class MaPropsSampler:
+    ROLE = 3
+
+    def __init__(self, config: SamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
+        self.config = config
+        self.n_actions = n_actions
+        self.mlp = StackedMLP((obs_dim * len(n_actions), *config.hidden_sizes, math.prod(n_actions)))
+        self.rng = rng
+        self.params = init_params(self.mlp, rng, self.ROLE, 1, out_gain=0.01)
+        self.reset_to_target()
+        self.optimizer = StackedAdam(self.params, len(rng), config.learning_rate, config.adam_eps)
+        self.steps_taken = 0
+
+    def reset_to_target(self, target_params=None) -> None:
+        """Zero Delta_phi's output layer: the behavior policy becomes the target exactly."""
+        self.params[:, self.mlp.last_layer] = 0.0
+
+    def joint_logits(self, obs: torch.Tensor, target_log_probs: torch.Tensor) -> torch.Tensor:
+        """``[S, B, N, D]``, ``[S, B, N, K]`` -> behavior logits over joint actions ``[S, B, A]``."""
+        return joint_log_probs(target_log_probs) + self.mlp.forward(self.params, obs.flatten(2))
+
+    @torch.no_grad()
+    def act(self, obs, target_log_probs, uniforms):
+        probs = torch.softmax(self.joint_logits(obs, target_log_probs), dim=-1)
+        joint = sample_categorical(probs, uniforms[..., 0])
+        return decode_joint(joint, self.n_actions)
+
+    def update(self, target_params, data: BehaviorData, tag) -> None:
+        self.reset_to_target()
+        policy = _CentralizedPolicy(self.mlp, data, self.n_actions)
+        target_joint = self.joint_actions_target(policy)
+        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+
+    @staticmethod
+    def joint_actions_target(policy: _CentralizedPolicy) -> torch.Tensor:
+        return policy.target_logits.gather(-1, policy.joint_actions).squeeze(-1)

@@ -1,0 +1,50 @@
+"""``maprops train``: one process trains one block of seeds of one run spec."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from maprops.config import RunSpec
+from maprops.io import write_columns_csv
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-99"`` (inclusive) or ``"1,2,5"`` -> sorted distinct non-negative seeds."""
+    seeds: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise ValueError(f"--seeds: {part!r} is not a non-negative integer or range LO-HI")
+        lo_i, hi_i = int(lo), int(hi) if sep else int(lo)
+        if hi_i < lo_i:
+            raise ValueError(f"--seeds: empty range {part!r}")
+        seeds.update(range(lo_i, hi_i + 1))
+    return sorted(seeds)
+
+
+def load_run_spec(text: str) -> RunSpec:
+    source = Path(text).read_text() if not text.lstrip().startswith("{") else text
+    return RunSpec.model_validate_json(source)
+
+
+def train_main(run_spec: str, seeds: str, out: str) -> int:
+    from maprops.train import train
+
+    torch.set_num_threads(1)  # parallelism comes from seed batching and concurrent jobs
+    try:
+        spec = load_run_spec(run_spec)
+        seed_list = parse_seeds(seeds)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        print(f"maprops train: {err}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    columns = train(spec, seed_list)
+    write_columns_csv(out, columns)
+    print(f"trained {len(seed_list)} seeds of run {spec.run_id()} in {time.perf_counter() - start:.1f}s -> {out}")
+    return 0

@@ -1,0 +1,17 @@
+"""Small run specs for tests: real code paths at a scale that runs in seconds."""
+
+from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, SamplerConfig
+
+GAME_19_MODIFIED = [[[5, 5], [1, 3]], [[3, 1], [2, 2]]]
+
+
+def tiny_spec(sampler: str = "ma_props", algorithm: str = "mappo", iterations: int = 2, batch: int = 8, **sampler_kw) -> RunSpec:
+    return RunSpec(
+        game=MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=GAME_19_MODIFIED, optimal=((0, 0),)),
+        algorithm=algorithm,
+        sampler=SamplerConfig(kind=sampler, **sampler_kw),
+        ppo=PPOConfig(batch_size=batch, learning_rate=0.1),
+        total_steps=iterations * batch,
+        eval_every=1,
+        eval_episodes=10,
+    )
