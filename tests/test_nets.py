@@ -1,14 +1,16 @@
+import pytest
 import torch
 
 from maprops.nets import StackedAdam, StackedMLP, clip_grad_norm_
 
 
-def test_manual_backward_matches_autograd():
+@pytest.mark.parametrize("batch", [1, 6])  # one sample takes the outer-product path
+def test_manual_backward_matches_autograd(batch):
     torch.manual_seed(0)
     mlp = StackedMLP((3, 8, 8, 5))
     flat = torch.randn(4, mlp.num_params)
-    x = torch.randn(4, 6, 3)
-    d_out = torch.randn(4, 6, 5)
+    x = torch.randn(4, batch, 3)
+    d_out = torch.randn(4, batch, 5)
     out, inputs = mlp.forward_cached(flat, x)
     grad = torch.zeros_like(flat)
     mlp.backward(flat, inputs, d_out, grad)
