@@ -1,0 +1,6 @@
+"""YAML specs: line-aware loading, Pydantic models, cross-checks and resolution to run specs."""
+
+from maprops.specs.errors import SpecError, SpecErrors
+from maprops.specs.library import Cell, SpecLibrary
+
+__all__ = ["Cell", "SpecError", "SpecErrors", "SpecLibrary"]

@@ -1,0 +1,166 @@
+"""Game specs (``specs/games/*.yaml``): a game is data, and so is each reward modification.
+
+A matrix game file holds the paper's original payoff table and, per named variant, the list of
+joint actions whose rewards change (Appendix E). The played table of a variant is computed, so
+the original and the modified game never exist as two hand-typed copies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from maprops.config import Frozen, MatrixGameConfig
+
+ORIGINAL = "original"
+
+
+class Budget(Frozen):
+    """Environment steps per seed, and how often (in target updates) to evaluate."""
+
+    total_steps: int = Field(ge=1)
+    eval_every: int = Field(default=1, ge=1)
+
+
+class PayoffChange(Frozen):
+    """Set the rewards of one joint action: ``rewards`` per agent, or a common ``reward``."""
+
+    joint_action: tuple[str, ...]
+    rewards: tuple[float, ...] | None = None
+    reward: float | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "PayoffChange":
+        if (self.rewards is None) == (self.reward is None):
+            raise ValueError("give exactly one of 'rewards' (one per agent) or 'reward' (common)")
+        return self
+
+
+class Variant(Frozen):
+    """A reward modification: where the paper states it, and the payoffs it changes."""
+
+    source: str
+    set: tuple[PayoffChange, ...] = Field(min_length=1)
+
+
+class MatrixGameSpec(Frozen):
+    """A normal-form game; agent 1 picks the first index (the row)."""
+
+    kind: Literal["matrix"]
+    name: str
+    title: str
+    hyperparams: str = Field(description="row of specs/hyperparams/table3.yaml")
+    actions: tuple[tuple[str, ...], ...] = Field(min_length=1, description="action names per agent")
+    payoffs: Any = Field(default=None, description="nested list, shape [k_1..k_n, n]: reward per agent")
+    common_payoff: Any = Field(default=None, description="nested list, shape [k_1..k_n]: shared reward")
+    optimal: tuple[tuple[str, ...], ...] = Field(min_length=1, description="optimal joint actions")
+    variants: dict[str, Variant] = {}
+    budget: Budget
+
+    @field_validator("actions")
+    @classmethod
+    def _distinct_names(cls, actions):
+        for i, names in enumerate(actions):
+            if len(names) < 2 or len(set(names)) != len(names):
+                raise ValueError(f"agent {i + 1} needs at least two distinct action names, got {list(names)}")
+        return actions
+
+    @field_validator("payoffs", "common_payoff")
+    @classmethod
+    def _shape_matches_actions(cls, value, info: ValidationInfo):
+        if value is None or "actions" not in info.data:
+            return value
+        actions = info.data["actions"]
+        shape = tuple(len(a) for a in actions)
+        if info.field_name == "payoffs":
+            shape += (len(actions),)
+        try:
+            array = np.asarray(value, dtype=float)
+        except (ValueError, TypeError):
+            raise ValueError(f"must be a regular nested list of numbers of shape {list(shape)}") from None
+        if array.shape != shape:
+            raise ValueError(f"has shape {list(array.shape)}; the actions need {list(shape)}")
+        if not np.isfinite(array).all():
+            raise ValueError("contains a non-finite number")
+        return value
+
+    @field_validator("optimal")
+    @classmethod
+    def _optimal_names_exist(cls, optimal, info: ValidationInfo):
+        for joint in optimal:
+            _joint_index(info.data.get("actions", ()), joint)
+        return optimal
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_changes_fit(cls, variants, info: ValidationInfo):
+        if ORIGINAL in variants:
+            raise ValueError(f"variant name {ORIGINAL!r} is reserved for the unmodified game")
+        actions = info.data.get("actions", ())
+        for name, variant in variants.items():
+            for change in variant.set:
+                _joint_index(actions, change.joint_action)
+                if change.rewards is not None and len(change.rewards) != len(actions):
+                    raise ValueError(f"{name}: 'rewards' needs one value per agent ({len(actions)})")
+        return variants
+
+    @model_validator(mode="after")
+    def _one_payoff_table(self) -> "MatrixGameSpec":
+        if (self.payoffs is None) == (self.common_payoff is None):
+            raise ValueError("give exactly one of 'payoffs' (per agent) or 'common_payoff'")
+        return self
+
+    @property
+    def num_agents(self) -> int:
+        return len(self.actions)
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return (ORIGINAL, *self.variants)
+
+    def joint_index(self, joint: tuple[str, ...]) -> tuple[int, ...]:
+        return _joint_index(self.actions, joint)
+
+    def payoff_tensor(self, variant: str = ORIGINAL) -> np.ndarray:
+        """Rewards ``[k_1, ..., k_n, n]`` of the game as played under ``variant``."""
+        if self.payoffs is not None:
+            table = np.array(self.payoffs, dtype=float)
+        else:
+            common = np.array(self.common_payoff, dtype=float)
+            table = np.repeat(common[..., None], self.num_agents, axis=-1)
+        if variant != ORIGINAL:
+            for change in self.variant(variant).set:
+                new = change.rewards if change.rewards is not None else (change.reward,) * self.num_agents
+                table[self.joint_index(change.joint_action)] = new
+        return table
+
+    def variant(self, name: str) -> Variant:
+        if name not in self.variants:
+            raise KeyError(f"game {self.name!r} has no variant {name!r}; known: {', '.join(self.variant_names)}")
+        return self.variants[name]
+
+    def to_config(self, variant: str = ORIGINAL) -> MatrixGameConfig:
+        """The resolved game a training run needs."""
+        return MatrixGameConfig(
+            name=self.name,
+            variant=variant,
+            payoffs=self.payoff_tensor(variant).tolist(),
+            optimal=tuple(self.joint_index(j) for j in self.optimal),
+        )
+
+
+def _joint_index(actions: tuple[tuple[str, ...], ...], joint: tuple[str, ...]) -> tuple[int, ...]:
+    """Action names -> indices, with an error that lists the known names."""
+    if len(joint) != len(actions):
+        raise ValueError(f"joint action {list(joint)} needs one action per agent ({len(actions)})")
+    index = []
+    for agent, (name, names) in enumerate(zip(joint, actions)):
+        if name not in names:
+            raise ValueError(f"agent {agent + 1} has no action {name!r}; known: {', '.join(names)}")
+        index.append(names.index(name))
+    return tuple(index)
+
+
+GameSpec = Annotated[Union[MatrixGameSpec], Field(discriminator="kind")]

@@ -1,0 +1,65 @@
+"""The paper's hyperparameter tables (Appendix G) as spec models.
+
+Table 2 holds what every MAPPO/IPPO run shares, Table 3 the per-game-family values, and
+``behavior.yaml`` the PROPS/MA-PROPS update settings that Table 1 and REFERENCE.md §1 fix.
+Table 1 is the sweep grid over behavior settings.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from maprops.config import Frozen
+
+
+class Table2(Frozen):
+    """MAPPO/IPPO hyperparameters across all experiments (paper Table 2)."""
+
+    epochs: int = Field(ge=1)
+    minibatches: int = Field(ge=1)
+    gamma: float = Field(ge=0, le=1)
+    gae_lambda: float = Field(ge=0, le=1)
+    normalize_advantages: bool
+    clip_coef: float = Field(gt=0)
+    clip_value_loss: bool
+    ent_coef: float
+    vf_coef: float
+    max_grad_norm: float = Field(gt=0)
+    anneal_lr: bool
+    adam_eps: float = Field(gt=0)
+    hidden_sizes: tuple[int, ...]
+    eval_episodes: int = Field(ge=1)
+
+
+class Table3Row(Frozen):
+    """Tuned values for one game family (paper Table 3)."""
+
+    ppo_batch_size: int = Field(ge=1)
+    ppo_learning_rate: float = Field(gt=0)
+    behavior_learning_rate: float = Field(gt=0)
+    behavior_batch_size: int = Field(ge=1)
+
+
+class Table3(Frozen):
+    rows: dict[str, Table3Row] = Field(min_length=1)
+
+
+class BehaviorDefaults(Frozen):
+    """PROPS / MA-PROPS behavior-update settings shared by every game (Table 1, REFERENCE §1)."""
+
+    epochs: int = Field(ge=1)
+    minibatches: int = Field(ge=1)
+    clip_coef: float = Field(gt=0)
+    target_kl: float | None = Field(gt=0)
+    max_grad_norm: float = Field(gt=0)
+    adam_eps: float = Field(gt=0)
+    hidden_sizes: tuple[int, ...]
+
+
+class Table1(Frozen):
+    """The behavior-policy sweep grid (paper Table 1); each list is one axis."""
+
+    learning_rate: tuple[float, ...] = Field(min_length=1)
+    batch_size: tuple[int, ...] = Field(min_length=1)
+    target_kl: tuple[float, ...] = Field(min_length=1)
+    clip_coef: tuple[float, ...] = Field(min_length=1)

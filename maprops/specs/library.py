@@ -1,0 +1,172 @@
+"""All specs of one ``specs/`` folder, cross-checked, and resolved into run specs.
+
+Layout: ``games/*.yaml`` (one game per file, named by its stem), ``hyperparams/{table1,table2,
+table3,behavior}.yaml``, ``figures/*.yaml`` (one figure per file) and ``scales.yaml``. Loading
+collects every error of every file before raising, so one ``maprops validate`` shows them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from maprops.config import PPOConfig, RunSpec, SamplerConfig
+from maprops.specs.errors import SpecError, SpecErrors
+from maprops.specs.figures import FigureSpec, Panel, Scale, Scales
+from maprops.specs.games import GameSpec, MatrixGameSpec
+from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
+from maprops.specs.load import field_error, load_file
+
+HYPERPARAM_FILES = {"table1": Table1, "table2": Table2, "table3": Table3, "behavior": BehaviorDefaults}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (panel, sampler) curve of a figure: a run spec and the seeds it needs."""
+
+    panel_index: int
+    panel: Panel
+    sampler: str
+    run: RunSpec
+    seeds: int
+    seed_block: int
+
+
+class SpecLibrary:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.games: dict[str, MatrixGameSpec] = {}
+        self.figures: dict[str, FigureSpec] = {}
+        self.hyperparams: dict[str, object] = {}
+        self.scales: dict[str, Scale] = {}
+        self._lines: dict[str, tuple[Path, dict]] = {}
+        errors: list[SpecError] = []
+        self._load_all(errors)
+        if not errors:
+            self._check_references(errors)
+        if errors:
+            raise SpecErrors(errors)
+
+    # -- loading ---------------------------------------------------------------------------
+    def _load(self, path: Path, model, errors: list[SpecError]):
+        try:
+            obj, lines = load_file(path, model)
+        except SpecErrors as err:
+            errors.extend(err.errors)
+            return None
+        except SpecError as err:
+            errors.append(err)
+            return None
+        self._lines[str(path)] = (path, lines)
+        return obj
+
+    def _load_named(self, folder: str, model, key: str, errors: list[SpecError]) -> dict:
+        """Every ``folder/*.yaml``; the spec's ``key`` field must equal the file's stem."""
+        found = {}
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            obj = self._load(path, model, errors)
+            if obj is None:
+                continue
+            if getattr(obj, key) != path.stem:
+                errors.append(field_error(path, self._lines[str(path)][1], (key,), f"must equal the file name {path.stem!r}"))
+                continue
+            found[path.stem] = obj
+        return found
+
+    def _load_all(self, errors: list[SpecError]) -> None:
+        if not self.root.is_dir():
+            errors.append(SpecError(str(self.root), None, "", "spec folder not found"))
+            return
+        self.games = self._load_named("games", GameSpec, "name", errors)
+        self.figures = self._load_named("figures", FigureSpec, "figure", errors)
+        for name, model in HYPERPARAM_FILES.items():
+            path = self.root / "hyperparams" / f"{name}.yaml"
+            self.hyperparams[name] = self._load(path, model, errors)
+        scales = self._load(self.root / "scales.yaml", Scales, errors)
+        self.scales = dict(scales.scales) if scales else {}
+
+    # -- cross references ------------------------------------------------------------------
+    def _check_references(self, errors: list[SpecError]) -> None:
+        rows = self.table3.rows
+        for name, game in self.games.items():
+            if game.hyperparams not in rows:
+                path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
+                errors.append(field_error(path, lines, ("hyperparams",), f"unknown Table 3 row {game.hyperparams!r}; known: {', '.join(rows)}"))
+            elif game.budget.total_steps < rows[game.hyperparams].ppo_batch_size:
+                path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
+                batch = rows[game.hyperparams].ppo_batch_size
+                errors.append(field_error(path, lines, ("budget", "total_steps"), f"{game.budget.total_steps} is smaller than one PPO batch ({batch}, Table 3 row {game.hyperparams!r})"))
+        for name, figure in self.figures.items():
+            path, lines = self._lines[str(self.root / "figures" / f"{name}.yaml")]
+            for i, panel in enumerate(figure.panels):
+                game = self.games.get(panel.game)
+                if game is None:
+                    errors.append(field_error(path, lines, ("panels", i, "game"), f"unknown game {panel.game!r}; known: {', '.join(self.games)}"))
+                elif panel.variant not in game.variant_names:
+                    errors.append(field_error(path, lines, ("panels", i, "variant"), f"game {panel.game!r} has no variant {panel.variant!r}; known: {', '.join(game.variant_names)}"))
+
+    # -- typed access ------------------------------------------------------------------------
+    @property
+    def table2(self) -> Table2:
+        return self.hyperparams["table2"]
+
+    @property
+    def table3(self) -> Table3:
+        return self.hyperparams["table3"]
+
+    @property
+    def behavior(self) -> BehaviorDefaults:
+        return self.hyperparams["behavior"]
+
+    @property
+    def table1(self) -> Table1:
+        return self.hyperparams["table1"]
+
+    def scale(self, name: str) -> Scale:
+        if name not in self.scales:
+            raise KeyError(f"unknown scale {name!r}; known: {', '.join(self.scales)}")
+        return self.scales[name]
+
+    def figure(self, name: str) -> FigureSpec:
+        if name not in self.figures:
+            raise KeyError(f"unknown figure {name!r}; known: {', '.join(self.figures)}")
+        return self.figures[name]
+
+    # -- resolution ----------------------------------------------------------------------------
+    def run_spec(self, algorithm: str, panel: Panel, sampler: str, scale: Scale) -> RunSpec:
+        """The fully resolved training run for one figure cell at one scale."""
+        game = self.games[panel.game]
+        row = self.table3.rows[game.hyperparams]
+        table2 = self.table2.model_dump(exclude={"eval_episodes"})
+        ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
+        if sampler == "on_policy":
+            sampler_config = SamplerConfig(kind="on_policy")
+        else:
+            sampler_config = SamplerConfig(
+                kind=sampler,
+                learning_rate=row.behavior_learning_rate,
+                batch_size=row.behavior_batch_size,
+                **self.behavior.model_dump(),
+            )
+        total_steps = game.budget.total_steps
+        if scale.max_iterations is not None:
+            total_steps = min(total_steps, scale.max_iterations * ppo.batch_size)
+        return RunSpec(
+            game=game.to_config(panel.variant),
+            algorithm=algorithm,
+            sampler=sampler_config,
+            ppo=ppo,
+            total_steps=total_steps,
+            eval_every=game.budget.eval_every,
+            eval_episodes=scale.eval_episodes or self.table2.eval_episodes,
+        )
+
+    def cells(self, figure_name: str, scale_name: str) -> list[Cell]:
+        figure, scale = self.figure(figure_name), self.scale(scale_name)
+        seeds = min(figure.seeds, scale.seeds or figure.seeds)
+        block = min(figure.seed_block, scale.seed_block or figure.seed_block)
+        return [
+            Cell(i, panel, sampler, self.run_spec(figure.algorithm, panel, sampler, scale), seeds, block)
+            for i, panel in enumerate(figure.panels)
+            for sampler in figure.samplers
+        ]

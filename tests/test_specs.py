@@ -1,0 +1,153 @@
+"""Specs: every shipped spec validates, bad specs fail with FILE:LINE: field: message, and the
+reward modifications do what Appendix E says they are for."""
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from maprops.specs import SpecLibrary
+from maprops.specs.validate import validate_main
+from maprops.specs.yaml_lines import load_yaml_with_lines
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+@pytest.fixture(scope="module")
+def library():
+    return SpecLibrary(SPECS)
+
+
+def test_shipped_specs_validate(library, capsys):
+    assert validate_main([str(SPECS)]) == 0
+    assert len([g for g in library.games if g.startswith("nonconflict_")]) == 21
+    assert {"climbing", "penalty"} <= set(library.games)
+    assert {"fig11", "fig12", "fig13", "fig14", "fig5_matrix"} <= set(library.figures)
+
+
+def test_variant_is_original_plus_change(library):
+    game = library.games["nonconflict_19"]
+    original, modified = game.payoff_tensor("original"), game.payoff_tensor("modified")
+    assert original[0, 0].tolist() == [4, 4] and modified[0, 0].tolist() == [5, 5]
+    changed = np.argwhere((original != modified).any(-1))
+    assert changed.tolist() == [[0, 0]]
+    penalty = library.games["penalty"].payoff_tensor("modified")
+    assert penalty[0, 0, 0] == penalty[2, 2, 1] == -7 and penalty[0, 2, 0] == 10
+
+
+def test_resolved_run_uses_paper_tables(library):
+    cell = next(c for c in library.cells("fig11", "full") if c.sampler == "ma_props")
+    assert cell.run.ppo.batch_size == 20 and cell.run.ppo.learning_rate == 0.1
+    assert cell.run.sampler.learning_rate == 0.03 and cell.run.sampler.batch_size == 1
+    assert cell.seeds == 100
+    smoke = next(c for c in library.cells("fig11", "smoke") if c.sampler == "ma_props")
+    assert smoke.seeds == 3 and smoke.run.iterations == 2 and smoke.run.run_id() != cell.run.run_id()
+
+
+def uniform_gradient_effect(payoffs: np.ndarray) -> np.ndarray:
+    """d pi_i(a_i) along agent i's expected policy gradient at uniform policies, ``[n, k]``.
+
+    Autograd on the exact expected reward of each agent under softmax policies at zero logits:
+    positive means a gradient step raises that action's probability.
+    """
+    n = payoffs.shape[-1]
+    logits = [torch.zeros(k, dtype=torch.float64, requires_grad=True) for k in payoffs.shape[:-1]]
+    probs = [torch.softmax(l, 0) for l in logits]
+    joint = probs[0]
+    for p in probs[1:]:
+        joint = torch.einsum("...,k->...k", joint, p)
+    effects = []
+    for i in range(n):
+        value = (joint * torch.as_tensor(payoffs[..., i])).sum()
+        (grad,) = torch.autograd.grad(value, logits[i], retain_graph=True)
+        p = probs[i].detach()
+        jacobian = torch.diag(p) - torch.outer(p, p)  # d pi / d logits of a softmax
+        effects.append((jacobian @ grad).numpy())
+    return np.stack(effects)
+
+
+def optimal_effects(game, variant):
+    effect = uniform_gradient_effect(game.payoff_tensor(variant))
+    return [np.array([effect[i, a] for i, a in enumerate(game.joint_index(j))]) for j in game.optimal]
+
+
+def test_appendix_e_uniform_gradient_property(library):
+    """For every game as the figures play it, no agent's expected gradient at uniform policies
+    lowers its part of an optimal joint action; where the paper modified a game, the change makes
+    that gradient strictly favour the optimum, and the original fails (tie or wrong way)."""
+    played = {(p.game, p.variant) for f in library.figures.values() for p in f.panels}
+    assert len(played) == 23
+    for name, variant in sorted(played):
+        game = library.games[name]
+        assert any((e >= -1e-12).all() for e in optimal_effects(game, variant)), (name, variant)
+        if variant != "original":
+            assert any((e > 1e-9).all() for e in optimal_effects(game, variant)), name
+            assert not any((e > 1e-9).all() for e in optimal_effects(game, "original")), name
+    for name in ("climbing", "penalty"):  # the originals point away from the optimum
+        assert all((e < -1e-9).any() for e in optimal_effects(library.games[name], "original")), name
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.fixture
+def specs_copy(tmp_path):
+    root = tmp_path / "specs"
+    shutil.copytree(SPECS, root)
+    return root
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def run_validate(root: Path, capsys) -> str:
+    before = sorted(p for p in root.rglob("*"))
+    assert validate_main([str(root)]) == 1
+    assert sorted(p for p in root.rglob("*")) == before  # writes nothing
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "file, old, new, field, message",
+    [
+        ("games/nonconflict_03.yaml", "hyperparams: matrix_2x2", "hyperparams: matrix_2x2\nsurprise: 1", "surprise", "unknown key"),
+        ("games/nonconflict_03.yaml", "  - [[2, 3], [1, 1]]   # agent 1 plays B", "  - [[2, 3], [1, 1]]\n  - [[0, 0], [0, 0]]", "payoffs", "has shape [3, 2, 2]; the actions need [2, 2, 2]"),
+        ("games/climbing.yaml", "kind: matrix", "kind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix'"),
+        ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, D]]", "optimal", "agent 2 has no action 'D'; known: A, B, C"),
+        ("games/climbing.yaml", "total_steps: 900", "total_steps: 30", "budget.total_steps", "smaller than one PPO batch (45"),
+        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: climbing, nonconflict_01"),
+        ("figures/fig12.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, prop]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
+        ("figures/fig12.yaml", "algorithm: ippo", "algorithm: ipo", "algorithm", "'mappo' or 'ippo'"),
+        ("figures/fig12.yaml", "seeds: 100", "seeds: -3", "seeds", "greater than or equal to 1"),
+        ("figures/fig12.yaml", "seeds: 100", "seeds: 2.5", "seeds", "valid integer"),
+        ("hyperparams/table3.yaml", "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03", "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03", "rows.matrix_2x2.ppo_learning_rate", "duplicate key"),
+        ("scales.yaml", "    seeds: 3", "    seeds: [3", "", "malformed YAML"),
+    ],
+)
+def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, field, message):
+    path = specs_copy / file
+    edit(path, old, new)
+    err = run_validate(specs_copy, capsys)
+    # the reported line is the line of the (deepest existing) key the error is about
+    needle = {"payoffs": "payoffs:", "budget.total_steps": "total_steps:", "rows.matrix_2x2.ppo_learning_rate": "ppo_learning_rate: 0.2"}.get(field, new.splitlines()[-1])
+    match = re.search(rf"^{re.escape(str(path))}:(\d+): ([^:]*): (.*)$", err, re.M)
+    assert match, err
+    if field:
+        assert match.group(2) == field, err
+        assert int(match.group(1)) == line_of(path, needle.strip()), err
+    assert message in match.group(3), err
+
+
+def test_exponent_floats_are_floats(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("a: 1e-3\nb: [2, 5E+2]\n")
+    data, lines = load_yaml_with_lines(path)
+    assert data == {"a": 0.001, "b": [2, 500.0]} and lines[("b", 1)] == 2
