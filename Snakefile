@@ -1,0 +1,48 @@
+# maprops: every paper figure is a target built from the YAML specs.
+#
+#   snakemake --cores 2 paper_figs/fig11.pdf                       # full scale
+#   snakemake --cores 2 --config scale=smoke                       # every figure, smoke scale
+#   snakemake --cores 2 results/smoke/figures/fig5_matrix.pdf      # one figure, smoke scale
+#
+# Config: `scale` (a name in specs/scales.yaml; default full) picks what `all` builds; `specs`
+# (default: the specs/ folder beside this file) lets a researcher point at their own specs.
+# Any scale can be built by naming its files; each scale has its own tree under results/.
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, workflow.basedir)  # pipeline/ lives beside this file, not in the package
+from pipeline.expand import Plan
+
+SPECS = config.get("specs", str(Path(workflow.basedir) / "specs"))
+SCALE = config.get("scale", "full")
+PYTHON = sys.executable
+PIPELINE = Path(workflow.basedir) / "pipeline"
+_plans = {}
+
+
+def plan(scale):
+    """The expanded specs for one scale, built once per Snakemake process."""
+    if scale not in _plans:
+        _plans[scale] = Plan(SPECS, scale)
+    return _plans[scale]
+
+
+wildcard_constraints:
+    scale=r"[A-Za-z0-9_]+",
+    run_id=r"[0-9a-f]{16}",
+    lo=r"\d+",
+    hi=r"\d+",
+    figure=r"[A-Za-z0-9_]+",
+
+
+rule all:
+    input:
+        [plan(SCALE).figure_path(f, "pdf") for f in plan(SCALE).figures]
+        if SCALE != "full"
+        else [f"paper_figs/{f}.pdf" for f in plan("full").figures],
+
+
+include: "pipeline/rules/train.smk"
+include: "pipeline/rules/aggregate.smk"
+include: "pipeline/rules/figures.smk"

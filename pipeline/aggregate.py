@@ -1,0 +1,294 @@
+"""Seed-block result CSVs -> one tidy table of mean and 95% bootstrap CI per curve.
+
+A curve is one (panel, sampler, metric): the mean over seeds at every evaluation step. The
+confidence band is a percentile bootstrap over seeds that resamples *whole curves* (one draw of
+seed indices is applied to every step), so the band describes run-to-run variation of the
+learning curve rather than of isolated points.
+
+The output depends only on the numbers, never on bookkeeping: rows are sorted by seed before any
+statistic is computed, and each curve's random generator is derived from the global seed and the
+curve's name, so splitting seeds over more files, listing files or cells in another order, or
+adding a figure panel leaves every other curve's CI byte-identical.
+
+Usage (from the repo root; the Snakefile's ``aggregate`` rule does this)::
+
+    python pipeline/aggregate.py --manifest-json '{"metrics": [...], "cells": [...]}' --out OUT.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
+    sys.path.insert(0, str(REPO))
+
+from maprops.io import atomic_path  # noqa: E402
+
+HEADER = [
+    "seed", "iteration", "step",
+    "success_rate", "joint_tv", "agent1_tv", "joint_tv_on_policy", "agent1_tv_on_policy", "mean_return",
+]
+INT_COLUMNS = HEADER[:3]
+METRIC_COLUMNS = HEADER[3:]
+OUTPUT_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "step", "mean", "ci_low", "ci_high", "n_seeds"]
+FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high"}
+
+CI_PERCENTILES = (2.5, 97.5)
+MAX_CHUNK_ELEMENTS = 2**22  # bound on one chunk of resampled curves (32 MiB of float64)
+
+
+class AggregationError(ValueError):
+    """Raw results that cannot make a trustworthy curve; the message names the offending file."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
+    """One seed-block CSV, refused unless its header, keys and requested metrics are clean."""
+    path = str(path)
+    try:
+        with open(path, newline="") as f:
+            header = f.readline().rstrip("\r\n").split(",")
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise AggregationError(f"{path}: cannot read ({e})") from e
+    if header != HEADER:
+        raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {','.join(HEADER)!r}")
+    if frame.empty:  # header only: typed empty columns, so missing seeds are reported later
+        return frame.astype({c: "int64" for c in INT_COLUMNS} | {c: "float64" for c in METRIC_COLUMNS})
+    for column in INT_COLUMNS:
+        if not pd.api.types.is_integer_dtype(frame[column]):
+            raise AggregationError(f"{path}: column {column!r} holds non-integer values")
+    for column in metrics:
+        check_finite(frame, column, path)
+    duplicated = frame.duplicated(["seed", "step"])
+    if duplicated.any():
+        seed, step = frame.loc[duplicated, ["seed", "step"]].iloc[0].tolist()
+        raise AggregationError(f"{path}: seed {seed} has step {step} more than once")
+    return frame
+
+
+def check_finite(frame: pd.DataFrame, column: str, path: str) -> None:
+    """A NaN or inf would silently poison a mean; name the seed it came from instead."""
+    if not pd.api.types.is_numeric_dtype(frame[column]):
+        raise AggregationError(f"{path}: column {column!r} holds non-numeric values")
+    values = frame[column].to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        seed, step = int(frame["seed"].iat[i]), int(frame["step"].iat[i])
+        raise AggregationError(f"{path}: column {column!r} is {values[i]} for seed {seed} at step {step}")
+
+
+def load_cell(cell: dict, metrics: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """All seed blocks of one cell -> (steps, metric -> array of shape (n_seeds, n_steps)).
+
+    Rows are sorted by (seed, step), so the arrays are the same however the seeds were split
+    into files and in whatever order the files are listed.
+    """
+    expected = list(cell["seeds"])
+    if len(set(expected)) != len(expected):
+        raise AggregationError(f"cell {cell['panel']}/{cell['sampler']}: seeds listed twice in the manifest")
+    owner: dict[int, str] = {}  # seed -> the file it was read from
+    frames = []
+    for path in cell["files"]:
+        frame = read_block(path, metrics)
+        for seed in frame["seed"].unique().tolist():
+            if seed in owner:
+                raise AggregationError(f"{path}: seed {seed} is also in {owner[seed]}")
+            owner[seed] = str(path)
+        frames.append(frame)
+    check_seeds(owner, expected, cell["files"])
+    rows = pd.concat(frames, ignore_index=True).sort_values(["seed", "step"], kind="stable")
+    steps = check_steps(rows, owner)
+    shape = (len(expected), len(steps))
+    return steps, {m: rows[m].to_numpy(dtype=np.float64).reshape(shape) for m in metrics}
+
+
+def check_seeds(owner: dict[int, str], expected: list[int], files: list) -> None:
+    """The files must hold exactly the manifest's seeds: a curve silently missing seeds lies."""
+    extra = sorted(set(owner) - set(expected))
+    if extra:
+        raise AggregationError(f"{owner[extra[0]]}: seed {extra[0]} is not one of the cell's seeds")
+    missing = sorted(set(expected) - set(owner))
+    if missing:
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise AggregationError(f"{', '.join(map(str, files))}: {len(missing)} seed(s) missing: {shown}")
+
+
+def check_steps(rows: pd.DataFrame, owner: dict[int, str]) -> np.ndarray:
+    """Every seed must be evaluated at the same steps, else the per-step mean mixes curves."""
+    per_seed = rows.groupby("seed", sort=True)["step"]
+    steps = None
+    for seed, seed_steps in per_seed:
+        seed_steps = seed_steps.to_numpy()
+        if steps is None:
+            steps, first = seed_steps, seed
+        elif not np.array_equal(seed_steps, steps):
+            raise AggregationError(
+                f"{owner[seed]}: seed {seed} has steps {seed_steps.tolist()}, seed {first} has {steps.tolist()}"
+            )
+    return steps if steps is not None else np.zeros(0, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def curve_rng(seed: int, panel: str, sampler: str, metric: str) -> np.random.Generator:
+    """The bootstrap generator of one curve, from the global seed and the curve's name only.
+
+    A cryptographic hash (not Python's salted ``hash()``) keeps it the same in every process.
+    """
+    key = json.dumps([panel, sampler, metric]).encode()
+    return np.random.default_rng([seed, int.from_bytes(hashlib.sha256(key).digest()[:8], "little")])
+
+
+def seed_mean(curves: np.ndarray) -> np.ndarray:
+    """Mean over the seed axis (second to last), adding seeds one at a time in a fixed order.
+
+    The point estimate and every resampled mean round identically, so identical seeds give a CI
+    of exactly zero width and the result does not depend on numpy's choice of summation order.
+    """
+    total = curves[..., 0, :].copy()
+    for i in range(1, curves.shape[-2]):
+        total += curves[..., i, :]
+    return total / curves.shape[-2]
+
+
+def bootstrap_ci(curves: np.ndarray, rng: np.random.Generator, resamples: int) -> tuple[np.ndarray, np.ndarray]:
+    """95% percentile bootstrap CI of the per-step mean, resampling whole seed curves.
+
+    ``curves`` has shape (n_seeds, n_steps). Each resample draws n_seeds seed indices with
+    replacement and applies that one draw to every step.
+    """
+    n_seeds, n_steps = curves.shape
+    draws = rng.integers(0, n_seeds, size=(resamples, n_seeds))
+    chunk = max(1, MAX_CHUNK_ELEMENTS // max(1, n_seeds * n_steps))
+    means = np.concatenate([seed_mean(curves[draws[i : i + chunk]]) for i in range(0, resamples, chunk)])
+    low, high = np.percentile(means, CI_PERCENTILES, axis=0)
+    return low, high
+
+
+def summarise(curves: np.ndarray, steps: np.ndarray, rng: np.random.Generator, resamples: int) -> pd.DataFrame:
+    """Per-step mean, CI bounds and seed count of one curve."""
+    low, high = bootstrap_ci(curves, rng, resamples)
+    return pd.DataFrame(
+        {"step": steps.astype(np.int64), "mean": seed_mean(curves), "ci_low": low, "ci_high": high, "n_seeds": len(curves)}
+    )
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0) -> pd.DataFrame:
+    """Mean and 95% bootstrap CI of every (panel, sampler, metric) curve, as one tidy table.
+
+    Rows are ordered by panel (first appearance in ``cells``: the plotting order), sampler (first
+    appearance), metric (order of ``metrics``) and step.
+    """
+    check_request(cells, metrics, resamples)
+    panels = list(dict.fromkeys(c["panel"] for c in cells))
+    samplers = list(dict.fromkeys(c["sampler"] for c in cells))
+    by_key = {(c["panel"], c["sampler"]): c for c in cells}
+    tables = []
+    for panel_index, panel in enumerate(panels):
+        for sampler in samplers:
+            cell = by_key.get((panel, sampler))
+            if cell is None:
+                continue
+            steps, curves = load_cell(cell, metrics)
+            for metric in metrics:
+                table = summarise(curves[metric], steps, curve_rng(seed, panel, sampler, metric), resamples)
+                table.insert(0, "metric", metric)
+                table.insert(0, "sampler", sampler)
+                table.insert(0, "panel_title", cell["panel_title"])
+                table.insert(0, "panel", panel)
+                table.insert(0, "panel_index", panel_index)
+                tables.append(table)
+    if not tables:
+        return pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
+    return pd.concat(tables, ignore_index=True)[OUTPUT_COLUMNS]
+
+
+def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None:
+    """Refuse manifests that are ambiguous before reading any file."""
+    unknown = [m for m in metrics if m not in METRIC_COLUMNS]
+    if unknown or not metrics or len(set(metrics)) != len(metrics):
+        raise AggregationError(f"metrics must be distinct names from {METRIC_COLUMNS}, got {metrics}")
+    if int(resamples) != resamples or resamples < 1:
+        raise AggregationError(f"resamples must be a positive integer, got {resamples}")
+    seen = set()
+    for cell in cells:
+        missing = {"panel", "panel_title", "sampler", "seeds", "files"} - set(cell)
+        if missing:
+            raise AggregationError(f"cell {cell}: missing keys {sorted(missing)}")
+        key = (cell["panel"], cell["sampler"])
+        if key in seen:
+            raise AggregationError(f"cell {key[0]}/{key[1]} is listed twice")
+        seen.add(key)
+
+
+def format_value(column: str, value) -> str:
+    """Floats in shortest round-trip form, so equal numbers always give equal bytes."""
+    if column in FLOAT_OUTPUT_COLUMNS:
+        return repr(float(value))
+    if column in ("panel_index", "step", "n_seeds"):
+        return str(int(value))
+    return str(value)
+
+
+def write_aggregate(df: pd.DataFrame, path: str | Path) -> None:
+    """Write the table as CSV atomically: a killed job never leaves half a file."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(OUTPUT_COLUMNS)
+        for row in df[OUTPUT_COLUMNS].itertuples(index=False):
+            writer.writerow([format_value(c, v) for c, v in zip(OUTPUT_COLUMNS, row)])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_manifest(text: str) -> dict:
+    """The JSON the Snakefile passes: {"metrics": [...], "cells": [...], "resamples"?, "seed"?}."""
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise AggregationError(f"manifest is not valid JSON ({e})") from e
+    if not isinstance(manifest, dict) or not {"metrics", "cells"} <= set(manifest):
+        raise AggregationError("manifest must be an object with 'metrics' and 'cells'")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--manifest-json", required=True, help="cells, metrics, optional resamples and seed")
+    parser.add_argument("--out", required=True, help="aggregated CSV to write")
+    args = parser.parse_args(argv)
+    try:
+        manifest = parse_manifest(args.manifest_json)
+        table = aggregate(
+            manifest["cells"],
+            manifest["metrics"],
+            resamples=manifest.get("resamples", 10000),
+            seed=manifest.get("seed", 0),
+        )
+    except AggregationError as e:
+        print(f"aggregate: {e}", file=sys.stderr)
+        return 1
+    write_aggregate(table, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

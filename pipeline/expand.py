@@ -1,0 +1,83 @@
+"""Figure spec -> the files the pipeline builds: run specs, seed-block results, aggregates.
+
+Paths (``{scale}`` is a name from ``specs/scales.yaml``):
+
+- ``results/{scale}/runs/{run_id}/run.json``         the resolved run spec (its hash is run_id)
+- ``results/{scale}/runs/{run_id}/seeds_{lo}-{hi}.csv``  one training process, seeds lo..hi
+- ``results/{scale}/aggregated/{figure}.csv``        mean and 95% bootstrap CI per curve
+- ``results/{scale}/figures/{figure}.pdf|png``      the figure; full scale is copied to paper_figs/
+
+A run's directory is named by the hash of its resolved spec, so figures that need the same run
+(fig11, fig13, fig14) share it, editing one cell's hyperparameters changes only that cell's
+path, and seeds are not part of it: adding seeds adds blocks and trains only those.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from maprops.specs import Cell, SpecLibrary
+
+TV_METRICS = ("joint_tv", "agent1_tv")
+
+
+def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
+    """Seeds ``0..seeds-1`` cut into inclusive ranges of at most ``block`` seeds."""
+    return [(lo, min(lo + block, seeds) - 1) for lo in range(0, seeds, block)]
+
+
+class Plan:
+    """Everything the Snakefile needs to know about one scale of one spec folder."""
+
+    def __init__(self, specs: str | Path, scale: str):
+        self.library = SpecLibrary(specs)
+        self.library.scale(scale)  # unknown scale -> KeyError listing the known ones
+        self.scale = scale
+
+    @cached_property
+    def _cells(self) -> dict[str, list[Cell]]:
+        return {name: self.library.cells(name, self.scale) for name in self.library.figures}
+
+    @cached_property
+    def runs(self) -> dict[str, str]:
+        """run_id -> canonical run spec JSON, for every run any figure needs at this scale."""
+        return {c.run.run_id(): c.run.canonical_json() for cells in self._cells.values() for c in cells}
+
+    @property
+    def figures(self) -> list[str]:
+        return list(self.library.figures)
+
+    def run_dir(self, run_id: str) -> str:
+        return f"results/{self.scale}/runs/{run_id}"
+
+    def cell_files(self, cell: Cell) -> list[str]:
+        run_id = cell.run.run_id()
+        return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in seed_blocks(cell.seeds, cell.seed_block)]
+
+    def figure_inputs(self, figure: str) -> list[str]:
+        return sorted({path for cell in self._cells[figure] for path in self.cell_files(cell)})
+
+    def metrics(self, figure: str) -> list[str]:
+        """The figure's metric, plus the shadow on-policy buffer's value for sampling errors."""
+        metric = self.library.figure(figure).metric
+        return [metric, f"{metric}_on_policy"] if metric in TV_METRICS else [metric]
+
+    def manifest(self, figure: str) -> dict:
+        """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
+        return {
+            "metrics": self.metrics(figure),
+            "cells": [
+                {
+                    "panel": f"{cell.panel.game}/{cell.panel.variant}",
+                    "panel_title": cell.panel.title,
+                    "sampler": cell.sampler,
+                    "seeds": list(range(cell.seeds)),
+                    "files": self.cell_files(cell),
+                }
+                for cell in self._cells[figure]
+            ],
+        }
+
+    def figure_path(self, figure: str, ext: str) -> str:
+        return f"results/{self.scale}/figures/{figure}.{ext}"

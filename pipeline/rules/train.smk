@@ -1,0 +1,29 @@
+# Training: one process per (run, seed block). A run is named by the hash of its resolved spec.
+
+
+rule run_spec:
+    """The resolved run spec as JSON: the run's identity and the train job's input."""
+    output:
+        "results/{scale}/runs/{run_id}/run.json",
+    params:
+        spec=lambda wc: plan(wc.scale).runs[wc.run_id],
+    localrule: True
+    run:
+        from maprops.io import atomic_path
+
+        with atomic_path(output[0]) as tmp:
+            Path(tmp).write_text(params.spec + "\n")
+
+
+rule train:
+    """Train seeds lo..hi of one run in lock-step (one thread; parallelism is across jobs)."""
+    input:
+        spec="results/{scale}/runs/{run_id}/run.json",
+    output:
+        "results/{scale}/runs/{run_id}/seeds_{lo}-{hi}.csv",
+    log:
+        "results/{scale}/logs/train/{run_id}/seeds_{lo}-{hi}.log",
+    threads: 1
+    shell:
+        "{PYTHON} -m maprops.cli train --run-spec {input.spec} --seeds {wildcards.lo}-{wildcards.hi}"
+        " --out {output} > {log} 2>&1"
