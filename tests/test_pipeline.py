@@ -80,3 +80,14 @@ def test_rebuilds_only_what_changed(built):
     plot = workdir / "pipeline/plot.py"
     plot.write_text(plot.read_text() + "\n# edited\n")
     assert planned_jobs(workdir, target, *config) == {"figure": 1}
+
+
+def test_summary_prints_final_point_per_curve(built, capsys):
+    from pipeline.summary import main
+
+    workdir, _ = built
+    assert main([str(workdir / f"results/smoke/aggregated/{FIGURE}.csv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| panel | on_policy | props | ma_props |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| 2x2 game 19", "| 2x2 game 20", "| 2x2 game 21", "| Climbing", "| Penalty"]
+    assert main([str(workdir / f"results/smoke/aggregated/{FIGURE}.csv"), "--metric", "joint_tv"]) == 1
