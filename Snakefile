@@ -40,9 +40,10 @@ rule all:
     input:
         [plan(SCALE).figure_path(f, "pdf") for f in plan(SCALE).figures]
         if SCALE != "full"
-        else [f"paper_figs/{f}.pdf" for f in plan("full").figures],
+        else [f"paper_figs/{f}.pdf" for f in plan("full").figures] + ["paper_figs/table1.md"],
 
 
 include: "pipeline/rules/train.smk"
 include: "pipeline/rules/aggregate.smk"
 include: "pipeline/rules/figures.smk"
+include: "pipeline/rules/tables.smk"

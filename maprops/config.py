@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,11 +37,94 @@ class MatrixGameConfig(Frozen):
     i.e. with the chosen reward variant already applied.
     """
 
+    sampling_error: ClassVar[str] = "tv"
+
     kind: Literal["matrix"] = "matrix"
     name: str
     variant: str = "original"
     payoffs: list  # nested lists of numbers, shape [k_1, ..., k_n, n]
     optimal: tuple[tuple[int, ...], ...] = Field(min_length=1)
+
+
+# Grid games are described by flat parameters. Each ``*Params`` model is what a game spec file
+# writes (and what a reward variant may change); its ``*Config`` adds the game's name and the
+# variant played, and is the ``game`` of a resolved RunSpec. ``sampling_error`` says which
+# sampling-error metric the game supports: exact TV where the on-policy visitation is computable
+# (paper §6), KL by maximum likelihood (Appendix C) elsewhere.
+
+
+class GridWorldParams(Frozen):
+    """The paper's coordination GridWorld (§6, Fig. 3a); see :mod:`maprops.games.gridworld`."""
+
+    sampling_error: ClassVar[str] = "tv"
+
+    kind: Literal["gridworld"] = "gridworld"
+    size: int = Field(ge=2)
+    starts: tuple[int, ...] = Field(min_length=1, description="start cell per agent, row-major from the top-left")
+    team_cell: int = Field(ge=0)
+    distractor_cell: int = Field(ge=0)
+    team_reward: float
+    lone_penalty: float
+    distractor_reward: float
+    max_episode_steps: int = Field(ge=1)
+
+
+class BoulderPushParams(Frozen):
+    """BoulderPush (Christianos et al.; paper App. E); see :mod:`maprops.games.boulderpush`."""
+
+    sampling_error: ClassVar[str] = "kl"
+
+    kind: Literal["boulderpush"] = "boulderpush"
+    height: int = Field(ge=3)
+    width: int = Field(ge=3)
+    n_agents: int = Field(default=2, ge=1)
+    push_reward: float
+    penalty: float = Field(ge=0, description="paid (as -penalty) for a push the others do not join")
+    goal_reward: float = 0.0
+    sight: int = Field(ge=0, description="radius of the egocentric observation window")
+    max_episode_steps: int = Field(ge=1)
+
+
+class LBFParams(Frozen):
+    """Level-Based Foraging through the real ``lbforaging`` package; see :mod:`maprops.games.lbf`."""
+
+    sampling_error: ClassVar[str] = "kl"
+
+    kind: Literal["lbf"] = "lbf"
+    field_size: int = Field(ge=2)
+    players: int = Field(default=2, ge=1)
+    min_player_level: int = Field(default=1, ge=1)
+    max_player_level: int = Field(ge=1)
+    min_food_level: int | None = Field(default=None, ge=1)
+    max_food_level: int | None = Field(default=None, ge=1)
+    foods: int = Field(default=1, ge=1)
+    sight: int = Field(ge=1)
+    max_episode_steps: int = Field(ge=1)
+    force_coop: bool = True
+    penalty: float = Field(ge=0, description="paid (as -penalty) for a failed load")
+
+
+class _Named(Frozen):
+    name: str
+    variant: str = "original"
+
+
+class GridWorldConfig(GridWorldParams, _Named):
+    pass
+
+
+class BoulderPushConfig(BoulderPushParams, _Named):
+    pass
+
+
+class LBFConfig(LBFParams, _Named):
+    pass
+
+
+GameConfig = Annotated[
+    Union[MatrixGameConfig, GridWorldConfig, BoulderPushConfig, LBFConfig], Field(discriminator="kind")
+]
+GAME_KINDS = ("matrix", "gridworld", "boulderpush", "lbf")
 
 
 class SamplerConfig(Frozen):
@@ -84,20 +167,30 @@ class PPOConfig(Frozen):
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 
+OPTIONAL_RUN_FIELDS = ("fixed_target",)
+
+
 class RunSpec(Frozen):
     """One training run, fully resolved. Its JSON is the run's identity (see :func:`run_id`)."""
 
-    game: MatrixGameConfig
+    game: GameConfig
     algorithm: Literal["mappo", "ippo"]
     sampler: SamplerConfig
     ppo: PPOConfig
     total_steps: int = Field(ge=1, description="environment steps per seed")
-    eval_every: int = Field(default=1, ge=1, description="target updates between evaluations")
+    eval_every: int = Field(default=1, ge=1, description="target updates (fixed target: steps) between evaluations")
     eval_episodes: int = Field(default=100, ge=1)
+    # Optional fields: left at None they are absent from the run's identity (canonical_json),
+    # so adding one never renames existing runs.
+    fixed_target: bool | None = Field(
+        default=None,
+        description="True: paper §6.1 / Fig. 4 -- never update the (initial) target policies; collect "
+        "total_steps samples into one growing buffer and measure its sampling error every eval_every steps",
+    )
 
     @model_validator(mode="after")
     def _budget_holds_one_batch(self) -> "RunSpec":
-        if self.total_steps < self.ppo.batch_size:
+        if not self.fixed_target and self.total_steps < self.ppo.batch_size:
             raise ValueError(
                 f"total_steps={self.total_steps} is smaller than one PPO batch "
                 f"(ppo.batch_size={self.ppo.batch_size})"
@@ -110,7 +203,11 @@ class RunSpec(Frozen):
         return self.total_steps // self.ppo.batch_size
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        for name in OPTIONAL_RUN_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def run_id(self) -> str:
         """Short content hash naming this run's results directory."""

@@ -77,6 +77,7 @@ class Tag(IntEnum):
     GAME = 10
     SHADOW_GAME = 11
     EVAL_GAME = 12
+    SAMPLING_ERROR_FIT = 13
 
 
 class SeedStreams:

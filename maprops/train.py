@@ -24,27 +24,22 @@ import torch
 from maprops.config import RunSpec
 from maprops.games import make_game
 from maprops.metrics import sampling_errors
+from maprops.results import result_columns
 from maprops.policies import Actors, Critic
 from maprops.ppo import PPOLearner, Rollout
 from maprops.rng import SeedStreams, Tag, sample_categorical
 from maprops.samplers import OnPolicySampler, make_sampler
 from maprops.samplers.base import BehaviorData
 
-COLUMNS = (
-    "seed",
-    "iteration",
-    "step",
-    "success_rate",
-    "joint_tv",
-    "agent1_tv",
-    "joint_tv_on_policy",
-    "agent1_tv_on_policy",
-    "mean_return",
-)
+COLUMNS = result_columns("tv")  # the matrix games' and GridWorld's table
 
 
 class Episodes:
-    """A batch of game instances ``[S, E]`` that remembers its observations between calls."""
+    """A batch of game instances ``[S, E]`` that remembers its observations between calls.
+
+    Game cores may keep state (positions, time steps), so every ``Episodes`` needs a core
+    instance of its own: the training, shadow and evaluation episodes never share one.
+    """
 
     def __init__(self, game, rng: SeedStreams, envs: int, reset_tag: Tag, step_tag: Tag):
         self.game = game
@@ -62,11 +57,21 @@ class Episodes:
         return result
 
 
-def _buffer_errors(game, learner, state_ids, actions):
-    with torch.no_grad():
-        states = game.state_observations().expand(len(learner.rng), -1, -1, -1)  # [S, n_states, N, D]
-        state_log_probs = learner.actors.log_probs(learner.actor_params, states)
-    return sampling_errors(state_ids, actions, game.state_distribution(state_log_probs), state_log_probs)
+@torch.no_grad()
+def buffer_errors(game, actors: Actors, params, obs, actions, kl: tuple | None = None):
+    """Joint and agent-1 sampling error ``[S]`` of a buffer (``obs [S, M, N, D]``, ``actions
+    [S, M, N]``) against the target policies ``params``: exact TV where the game can compute
+    its on-policy visitation, else KL by maximum likelihood (``kl = (rng, tag, MLEConfig)``)."""
+    if hasattr(game, "state_distribution"):
+        states = game.state_observations().expand(len(params) // game.n_agents, -1, -1, -1)  # [S, n_states, N, D]
+        state_log_probs = actors.log_probs(params, states)
+        distribution = game.state_distribution(state_log_probs)
+        return sampling_errors(game.state_index(obs), actions, distribution, state_log_probs)
+    from maprops.kl_error import kl_sampling_errors  # only games without exact visitation need it
+
+    rng, tag, config = kl
+    log_probs = actors.log_probs(params, obs)
+    return kl_sampling_errors(obs, actions, log_probs, game.n_actions, rng, tag, config)
 
 
 @torch.no_grad()
@@ -109,24 +114,25 @@ class Trainer:
         self.sampler = make_sampler(spec.sampler, self.actors, self.learner.actor_params, game, rng)
         self.adapts = not isinstance(self.sampler, OnPolicySampler)
         self.train_env = Episodes(game, rng, self.envs, Tag.RESET, Tag.GAME)
-        self.shadow_env = Episodes(game, rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
+        self.shadow_env = Episodes(make_game(spec.game), rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
+        self.eval_game = make_game(spec.game)
+        self.columns = result_columns(spec.game.sampling_error)
         self.iteration = 0
 
-    def _collect(self, it: int):
-        """Steps 1-2: the sampler's buffer (with behavior updates) and the shadow on-policy one."""
+    def _collect(self, it: int, steps: int, checkpoint=None):
+        """Steps 1-2: the sampler's buffer (with behavior updates) and the shadow on-policy one.
+        ``checkpoint(collected, rollout, shadow)``, if given, runs after every step."""
         s, envs, game = len(self.rng), self.envs, self.game
         n, k, d = game.n_agents, game.n_actions[0], game.obs_dim
-        rollout = Rollout.empty(s, self.steps, envs, n, d, k)
-        states = torch.zeros(s, self.steps, envs, dtype=torch.int64)
-        shadow_states = torch.zeros_like(states)
-        shadow_actions = torch.zeros(s, self.steps, envs, n, dtype=torch.int64)
+        rollout = Rollout.empty(s, steps, envs, n, d, k)
+        shadow_obs = torch.zeros_like(rollout.obs)
+        shadow_actions = torch.zeros_like(rollout.actions)
         params = self.learner.actor_params
         self.sampler.reset_to_target(params)
-        for t in range(self.steps):
+        for t in range(steps):
             obs = self.train_env.obs
             log_probs, values = self.learner.act_info(obs)
             actions = self.sampler.act(obs, log_probs, self.rng.uniform((Tag.ACT, it, t), (envs, n)))
-            states[:, t] = game.state_index(obs)
             result = self.train_env.step(actions, (it, t))
             rollout.obs[:, t] = obs
             rollout.actions[:, t] = actions
@@ -135,7 +141,7 @@ class Trainer:
             rollout.dones[:, t] = result.done
             rollout.values[:, t] = values
             collected = t + 1
-            if self.adapts and collected < self.steps and collected % self.spec.sampler.batch_size == 0:
+            if self.adapts and collected < steps and collected % self.spec.sampler.batch_size == 0:
                 data = BehaviorData(
                     obs=rollout.obs[:, :collected].flatten(1, 2),
                     actions=rollout.actions[:, :collected].flatten(1, 2),
@@ -144,45 +150,69 @@ class Trainer:
                 self.sampler.update(params, data, (it, t))
 
             with torch.no_grad():
-                shadow_obs = self.shadow_env.obs
-                probs = self.actors.log_probs(params, shadow_obs).exp()
-                shadow_act = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
-                shadow_states[:, t] = game.state_index(shadow_obs)
-                shadow_actions[:, t] = shadow_act
-                self.shadow_env.step(shadow_act, (it, t))
-        return rollout, states, (shadow_states, shadow_actions)
+                shadow_obs[:, t] = self.shadow_env.obs
+                probs = self.actors.log_probs(params, shadow_obs[:, t]).exp()
+                shadow_actions[:, t] = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
+                self.shadow_env.step(shadow_actions[:, t], (it, t))
+            if checkpoint is not None:
+                checkpoint(collected, rollout, (shadow_obs, shadow_actions))
+        return rollout, (shadow_obs, shadow_actions)
+
+    def _errors(self, obs, actions, it: int, buffer: int):
+        """Sampling error of one buffer ``[S, T, E, ...]`` (buffer 0: the sampler's, 1: shadow)."""
+        kl = None
+        if self.spec.game.sampling_error == "kl":
+            kl = (self.rng, (Tag.SAMPLING_ERROR_FIT, it, buffer), self.spec.sampling_error_fit)
+        return buffer_errors(self.game, self.actors, self.learner.actor_params, obs.flatten(1, 2), actions.flatten(1, 2), kl)
 
     def run_iteration(self) -> dict[str, np.ndarray] | None:
         """One target update (steps 1-4 above); returns this iteration's rows if evaluated."""
         it = self.iteration
         spec, game, learner = self.spec, self.game, self.learner
-        rollout, states, (shadow_states, shadow_actions) = self._collect(it)
+        rollout, (shadow_obs, shadow_actions) = self._collect(it, self.steps)
         evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
         if evaluated:
-            joint_tv, agent1_tv = _buffer_errors(game, learner, states.flatten(1), rollout.actions.flatten(1, 2))
-            joint_on, agent1_on = _buffer_errors(game, learner, shadow_states.flatten(1), shadow_actions.flatten(1, 2))
+            joint, agent1 = self._errors(rollout.obs, rollout.actions, it, 0)
+            joint_on, agent1_on = self._errors(shadow_obs, shadow_actions, it, 1)
         learner.update(rollout, self.train_env.obs, it)
         self.iteration += 1
         if not evaluated:
             return None
-        success, mean_return = evaluate(game, learner, self.rng, spec.eval_episodes, it)
+        return self._row(it + 1, (it + 1) * self.steps * self.envs, (joint, agent1, joint_on, agent1_on))
+
+    def _row(self, iteration: int, step: int, errors) -> dict[str, np.ndarray]:
+        """One result row per seed: evaluate the current target policies, attach the errors."""
+        success, mean_return = evaluate(self.eval_game, self.learner, self.rng, self.spec.eval_episodes, iteration - 1)
         s = len(self.seeds)
-        return {
-            "seed": self.seeds,
-            "iteration": np.full(s, it + 1, dtype=np.int64),
-            "step": np.full(s, (it + 1) * self.steps * self.envs, dtype=np.int64),
-            "success_rate": success.numpy(),
-            "joint_tv": joint_tv.numpy(),
-            "agent1_tv": agent1_tv.numpy(),
-            "joint_tv_on_policy": joint_on.numpy(),
-            "agent1_tv_on_policy": agent1_on.numpy(),
-            "mean_return": mean_return.numpy(),
-        }
+        keys = (self.seeds, np.full(s, iteration, dtype=np.int64), np.full(s, step, dtype=np.int64))
+        values = (*keys, success.numpy(), *(e.numpy() for e in errors), mean_return.numpy())
+        return dict(zip(self.columns, values))
+
+    def fixed_target_rows(self) -> list[dict[str, np.ndarray]]:
+        """Paper §6.1 (Fig. 4): the initial target policies never change; one buffer grows to
+        ``total_steps`` samples (behavior updates every m steps on all of it) and its sampling
+        error, beside the shadow on-policy buffer's, is measured every ``eval_every`` steps."""
+        rows = []
+
+        def checkpoint(collected, rollout, shadow):
+            if collected % self.spec.eval_every and collected != self.spec.total_steps:
+                return
+            errors = (
+                *self._errors(rollout.obs[:, :collected], rollout.actions[:, :collected], collected, 0),
+                *self._errors(shadow[0][:, :collected], shadow[1][:, :collected], collected, 1),
+            )
+            rows.append(self._row(0, collected * self.envs, errors))
+
+        self._collect(0, self.spec.total_steps, checkpoint)
+        return rows
 
 
 def train(spec: RunSpec, seeds: Sequence[int]) -> dict[str, np.ndarray]:
-    """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:data:`COLUMNS`),
+    """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:func:`result_columns`),
     one row per (seed, evaluated iteration)."""
     trainer = Trainer(spec, seeds)
-    rows = [r for _ in range(spec.iterations) if (r := trainer.run_iteration()) is not None]
-    return {c: np.concatenate([r[c] for r in rows]) for c in COLUMNS}
+    if spec.fixed_target:
+        rows = trainer.fixed_target_rows()
+    else:
+        rows = [r for _ in range(spec.iterations) if (r := trainer.run_iteration()) is not None]
+    return {c: np.concatenate([r[c] for r in rows]) for c in trainer.columns}

@@ -32,13 +32,10 @@ if str(REPO) not in sys.path:  # run as a script: make the repo's packages impor
     sys.path.insert(0, str(REPO))
 
 from maprops.io import atomic_path  # noqa: E402
+from maprops.results import KEY_COLUMNS, METRIC_COLUMNS, RESULT_HEADERS  # noqa: E402
 
-HEADER = [
-    "seed", "iteration", "step",
-    "success_rate", "joint_tv", "agent1_tv", "joint_tv_on_policy", "agent1_tv_on_policy", "mean_return",
-]
-INT_COLUMNS = HEADER[:3]
-METRIC_COLUMNS = HEADER[3:]
+HEADERS = [list(h) for h in RESULT_HEADERS.values()]
+INT_COLUMNS = list(KEY_COLUMNS)
 OUTPUT_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "step", "mean", "ci_low", "ci_high", "n_seeds"]
 FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high"}
 
@@ -62,10 +59,14 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
         frame = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise AggregationError(f"{path}: cannot read ({e})") from e
-    if header != HEADER:
-        raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {','.join(HEADER)!r}")
+    if header not in HEADERS:
+        expected = " or ".join(repr(",".join(h)) for h in HEADERS)
+        raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {expected}")
+    missing = [m for m in metrics if m not in header]
+    if missing:
+        raise AggregationError(f"{path}: has no column {missing[0]!r} (columns: {','.join(header)})")
     if frame.empty:  # header only: typed empty columns, so missing seeds are reported later
-        return frame.astype({c: "int64" for c in INT_COLUMNS} | {c: "float64" for c in METRIC_COLUMNS})
+        return frame.astype({c: "int64" for c in INT_COLUMNS} | {c: "float64" for c in header[len(INT_COLUMNS):]})
     for column in INT_COLUMNS:
         if not pd.api.types.is_integer_dtype(frame[column]):
             raise AggregationError(f"{path}: column {column!r} holds non-integer values")
@@ -90,19 +91,28 @@ def check_finite(frame: pd.DataFrame, column: str, path: str) -> None:
         raise AggregationError(f"{path}: column {column!r} is {values[i]} for seed {seed} at step {step}")
 
 
+def cell_columns(cell: dict, metrics: list[str]) -> dict[str, str]:
+    """metric -> the result column that holds it for this cell. A figure's metric may be a
+    generic name (``joint_sampling_error``) that each cell maps to its game's column
+    (``joint_tv`` or ``joint_kl``) through the manifest's optional ``columns``."""
+    mapping = cell.get("columns", {})
+    return {m: mapping.get(m, m) for m in metrics}
+
+
 def load_cell(cell: dict, metrics: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """All seed blocks of one cell -> (steps, metric -> array of shape (n_seeds, n_steps)).
 
     Rows are sorted by (seed, step), so the arrays are the same however the seeds were split
     into files and in whatever order the files are listed.
     """
+    columns = cell_columns(cell, metrics)
     expected = list(cell["seeds"])
     if len(set(expected)) != len(expected):
         raise AggregationError(f"cell {cell['panel']}/{cell['sampler']}: seeds listed twice in the manifest")
     owner: dict[int, str] = {}  # seed -> the file it was read from
     frames = []
     for path in cell["files"]:
-        frame = read_block(path, metrics)
+        frame = read_block(path, list(columns.values()))
         for seed in frame["seed"].unique().tolist():
             if seed in owner:
                 raise AggregationError(f"{path}: seed {seed} is also in {owner[seed]}")
@@ -112,7 +122,7 @@ def load_cell(cell: dict, metrics: list[str]) -> tuple[np.ndarray, dict[str, np.
     rows = pd.concat(frames, ignore_index=True).sort_values(["seed", "step"], kind="stable")
     steps = check_steps(rows, owner)
     shape = (len(expected), len(steps))
-    return steps, {m: rows[m].to_numpy(dtype=np.float64).reshape(shape) for m in metrics}
+    return steps, {m: rows[c].to_numpy(dtype=np.float64).reshape(shape) for m, c in columns.items()}
 
 
 def check_seeds(owner: dict[int, str], expected: list[int], files: list) -> None:
@@ -222,9 +232,8 @@ def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, see
 
 def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None:
     """Refuse manifests that are ambiguous before reading any file."""
-    unknown = [m for m in metrics if m not in METRIC_COLUMNS]
-    if unknown or not metrics or len(set(metrics)) != len(metrics):
-        raise AggregationError(f"metrics must be distinct names from {METRIC_COLUMNS}, got {metrics}")
+    if not metrics or len(set(metrics)) != len(metrics):
+        raise AggregationError(f"metrics must be distinct names, got {metrics}")
     if int(resamples) != resamples or resamples < 1:
         raise AggregationError(f"resamples must be a positive integer, got {resamples}")
     seen = set()
@@ -236,6 +245,9 @@ def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None
         if key in seen:
             raise AggregationError(f"cell {key[0]}/{key[1]} is listed twice")
         seen.add(key)
+        unknown = [c for c in cell_columns(cell, metrics).values() if c not in METRIC_COLUMNS]
+        if unknown:
+            raise AggregationError(f"cell {key[0]}/{key[1]}: unknown result column {unknown[0]!r}; known: {', '.join(METRIC_COLUMNS)}")
 
 
 def format_value(column: str, value) -> str:

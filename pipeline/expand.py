@@ -19,7 +19,9 @@ from pathlib import Path
 
 from maprops.specs import Cell, SpecLibrary
 
-TV_METRICS = ("joint_tv", "agent1_tv")
+# Sampling-error metrics come with the shadow on-policy buffer's value (``<metric>_on_policy``).
+ERROR_METRICS = ("joint_tv", "agent1_tv", "joint_kl", "agent1_kl", "joint_sampling_error", "agent1_sampling_error")
+GENERIC_ERRORS = {"joint_sampling_error": "joint", "agent1_sampling_error": "agent1"}
 
 
 def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
@@ -61,7 +63,17 @@ class Plan:
     def metrics(self, figure: str) -> list[str]:
         """The figure's metric, plus the shadow on-policy buffer's value for sampling errors."""
         metric = self.library.figure(figure).metric
-        return [metric, f"{metric}_on_policy"] if metric in TV_METRICS else [metric]
+        return [metric, f"{metric}_on_policy"] if metric in ERROR_METRICS else [metric]
+
+    def columns(self, figure: str, cell: Cell) -> dict[str, str]:
+        """A generic sampling-error metric -> this cell's result column: exact TV for games
+        whose visitation is computable, KL by maximum likelihood for the others."""
+        mapping = {}
+        for metric in self.metrics(figure):
+            base = metric.removesuffix("_on_policy")
+            if base in GENERIC_ERRORS:
+                mapping[metric] = f"{GENERIC_ERRORS[base]}_{cell.run.game.sampling_error}" + metric[len(base):]
+        return mapping
 
     def manifest(self, figure: str) -> dict:
         """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
@@ -74,6 +86,7 @@ class Plan:
                     "sampler": cell.sampler,
                     "seeds": list(range(cell.seeds)),
                     "files": self.cell_files(cell),
+                    **({"columns": columns} if (columns := self.columns(figure, cell)) else {}),
                 }
                 for cell in self._cells[figure]
             ],

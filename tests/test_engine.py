@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from maprops.cli import main as cli_main
+from maprops.config import RunSpec
 from maprops.metrics import sampling_errors
 from maprops.train import COLUMNS, train
 from tests.helpers import tiny_spec
@@ -72,3 +73,39 @@ def test_train_command_rejects_bad_seeds(tmp_path, seeds, capsys):
     assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", seeds, "--out", str(out)]) == 2
     assert "--seeds" in capsys.readouterr().err
     assert not out.exists()
+
+
+GRIDWORLD = dict(
+    kind="gridworld", name="gridworld", size=3, starts=(4, 4), team_cell=0, distractor_cell=8,
+    team_reward=0.9, lone_penalty=-0.1, distractor_reward=0.1, max_episode_steps=9,
+)
+
+
+@pytest.mark.parametrize("sampler", ["on_policy", "ma_props"])
+def test_gridworld_trains_block_independently_with_exact_tv(sampler):
+    base = tiny_spec(sampler, iterations=2, batch=16)
+    spec = base.model_copy(update={"game": RunSpec.model_validate({**base.model_dump(), "game": GRIDWORLD}).game})
+    alone, block = train(spec, [2]), train(spec, [0, 1, 2])
+    for column in COLUMNS:
+        assert np.array_equal(alone[column], block[column][block["seed"] == 2]), column
+    assert ((0 < block["joint_tv"]) & (block["joint_tv"] < 1)).all()
+    assert (block["agent1_tv"] <= block["joint_tv"] + 1e-6).all()  # a marginal is never farther apart (float32 policies)
+
+
+def test_fixed_target_measures_a_growing_buffer_of_unchanging_policies():
+    spec = tiny_spec("props", iterations=1, batch=8).model_copy(update={"fixed_target": True, "total_steps": 48, "eval_every": 16})
+    rows = train(spec, [0, 1])
+    assert rows["step"].tolist() == [16, 16, 32, 32, 48, 48]
+    # the target never changes: every checkpoint evaluates the same policies with the same draws
+    for seed in (0, 1):
+        assert len(set(rows["success_rate"][rows["seed"] == seed].tolist())) == 1
+    # the shadow on-policy buffer does not depend on the sampler
+    on_policy = train(spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"kind": "on_policy"})}), [0, 1])
+    assert np.array_equal(rows["joint_tv_on_policy"], on_policy["joint_tv_on_policy"])
+    assert not np.array_equal(rows["joint_tv"], on_policy["joint_tv"])
+
+
+def test_an_unset_optional_field_leaves_the_run_identity_unchanged():
+    spec = tiny_spec()
+    assert "fixed_target" not in spec.canonical_json()
+    assert spec.model_copy(update={"fixed_target": True}).run_id() != spec.run_id()

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from maprops.config import ALGORITHMS, Frozen, SAMPLER_KINDS  # noqa: F401  (names documented here)
 
-Metric = Literal["success_rate", "joint_tv", "agent1_tv", "mean_return"]
+# joint_/agent1_sampling_error: TV for games with computable visitation, KL (App. C) for others.
+Metric = Literal[
+    "success_rate", "mean_return", "joint_tv", "agent1_tv", "joint_kl", "agent1_kl",
+    "joint_sampling_error", "agent1_sampling_error",
+]
 SamplerKind = Literal["on_policy", "props", "ma_props"]
 
 
@@ -24,8 +28,15 @@ class Panel(Frozen):
 
 
 class FigureSpec(Frozen):
+    """``experiment: training`` (default) plots curves over training; ``fixed_target`` (paper
+    §6.1, Fig. 4) keeps the initial target policies fixed and plots sampling error against the
+    number of ``samples`` collected, measured at ``checkpoints`` evenly spaced points."""
+
     figure: str
     title: str
+    experiment: Literal["training", "fixed_target"] = "training"
+    samples: int | None = Field(default=None, ge=1, validate_default=True, description="fixed_target: samples per seed")
+    checkpoints: int = Field(default=16, ge=1, description="fixed_target: measurement points")
     algorithm: Literal["mappo", "ippo"]
     metric: Metric
     ylabel: str
@@ -34,6 +45,13 @@ class FigureSpec(Frozen):
     seed_block: int = Field(ge=1, description="seeds trained together in one process")
     panels: tuple[Panel, ...] = Field(min_length=1)
 
+    @field_validator("samples")
+    @classmethod
+    def _samples_iff_fixed_target(cls, samples, info: ValidationInfo):
+        if (info.data.get("experiment") == "fixed_target") != (samples is not None):
+            raise ValueError("give 'samples' exactly when experiment is fixed_target")
+        return samples
+
 
 class Scale(Frozen):
     """Caps applied to every figure; ``None`` keeps the figure's own value."""
@@ -41,6 +59,7 @@ class Scale(Frozen):
     seeds: int | None = Field(default=None, ge=1)
     seed_block: int | None = Field(default=None, ge=1)
     max_iterations: int | None = Field(default=None, ge=1)
+    max_samples: int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")
     eval_episodes: int | None = Field(default=None, ge=1)
 
 

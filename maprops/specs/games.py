@@ -7,12 +7,21 @@ the original and the modified game never exist as two hand-typed copies.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from maprops.config import Frozen, MatrixGameConfig
+from maprops.config import (
+    BoulderPushConfig,
+    BoulderPushParams,
+    Frozen,
+    GridWorldConfig,
+    GridWorldParams,
+    LBFConfig,
+    LBFParams,
+    MatrixGameConfig,
+)
 
 ORIGINAL = "original"
 
@@ -163,4 +172,67 @@ def _joint_index(actions: tuple[tuple[str, ...], ...], joint: tuple[str, ...]) -
     return tuple(index)
 
 
-GameSpec = Annotated[Union[MatrixGameSpec], Field(discriminator="kind")]
+class ParamVariant(Frozen):
+    """A modification of a parameterized game: where the paper states it, and the parameters
+    it changes (e.g. ``{penalty: 0.02}``, Appendix E)."""
+
+    source: str
+    set: dict[str, Any] = Field(min_length=1)
+
+
+class ParamGameSpec(Frozen):
+    """Common part of the games described by flat parameters (the grid games). A subclass also
+    inherits the game's ``*Params`` model, whose fields are written at the top level of the file."""
+
+    config_class: ClassVar[type]
+
+    name: str
+    title: str
+    hyperparams: str = Field(description="row of specs/hyperparams/table3.yaml")
+    variants: dict[str, ParamVariant] = {}
+    budget: Budget
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return (ORIGINAL, *self.variants)
+
+    def variant(self, name: str) -> ParamVariant:
+        if name not in self.variants:
+            raise KeyError(f"game {self.name!r} has no variant {name!r}; known: {', '.join(self.variant_names)}")
+        return self.variants[name]
+
+    def to_config(self, variant: str = ORIGINAL):
+        """The resolved game a training run needs: the parameters with the variant's changes."""
+        params = self.model_dump(include=set(self.config_class.model_fields) - {"name", "variant"})
+        if variant != ORIGINAL:
+            params.update(self.variant(variant).set)
+        return self.config_class(**params, name=self.name, variant=variant)
+
+    def variant_errors(self) -> list[tuple[tuple, str]]:
+        """(field path, message) for every variant change that does not make a valid game;
+        the spec library reports them at the changed key's line."""
+        errors = []
+        for name in self.variants:
+            try:
+                self.to_config(name)
+            except ValidationError as err:
+                for e in err.errors():
+                    key = e["loc"][0] if e["loc"] else ""
+                    message = "unknown game parameter" if e["type"] == "extra_forbidden" else e["msg"]
+                    errors.append((("variants", name, "set", key), f"{message} (variant {name!r})"))
+        return errors
+
+
+class GridWorldSpec(ParamGameSpec, GridWorldParams):
+    config_class = GridWorldConfig
+
+
+class BoulderPushSpec(ParamGameSpec, BoulderPushParams):
+    config_class = BoulderPushConfig
+
+
+class LBFSpec(ParamGameSpec, LBFParams):
+    config_class = LBFConfig
+
+
+GameSpec = Annotated[Union[MatrixGameSpec, GridWorldSpec, BoulderPushSpec, LBFSpec], Field(discriminator="kind")]

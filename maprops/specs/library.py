@@ -13,7 +13,7 @@ from pathlib import Path
 from maprops.config import PPOConfig, RunSpec, SamplerConfig
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import FigureSpec, Panel, Scale, Scales
-from maprops.specs.games import GameSpec, MatrixGameSpec
+from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
 
@@ -35,7 +35,7 @@ class Cell:
 class SpecLibrary:
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self.games: dict[str, MatrixGameSpec] = {}
+        self.games: dict[str, MatrixGameSpec | ParamGameSpec] = {}
         self.figures: dict[str, FigureSpec] = {}
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
@@ -89,6 +89,9 @@ class SpecLibrary:
     def _check_references(self, errors: list[SpecError]) -> None:
         rows = self.table3.rows
         for name, game in self.games.items():
+            if isinstance(game, ParamGameSpec):
+                path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
+                errors.extend(field_error(path, lines, at, message) for at, message in game.variant_errors())
             if game.hyperparams not in rows:
                 path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
                 errors.append(field_error(path, lines, ("hyperparams",), f"unknown Table 3 row {game.hyperparams!r}; known: {', '.join(rows)}"))
@@ -133,7 +136,7 @@ class SpecLibrary:
         return self.figures[name]
 
     # -- resolution ----------------------------------------------------------------------------
-    def run_spec(self, algorithm: str, panel: Panel, sampler: str, scale: Scale) -> RunSpec:
+    def run_spec(self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale) -> RunSpec:
         """The fully resolved training run for one figure cell at one scale."""
         game = self.games[panel.game]
         row = self.table3.rows[game.hyperparams]
@@ -148,17 +151,23 @@ class SpecLibrary:
                 batch_size=row.behavior_batch_size,
                 **self.behavior.model_dump(),
             )
-        total_steps = game.budget.total_steps
-        if scale.max_iterations is not None:
-            total_steps = min(total_steps, scale.max_iterations * ppo.batch_size)
+        if figure.experiment == "fixed_target":
+            total_steps = min(figure.samples, scale.max_samples or figure.samples)
+            eval_every = max(1, total_steps // figure.checkpoints)
+        else:
+            total_steps = game.budget.total_steps
+            if scale.max_iterations is not None:
+                total_steps = min(total_steps, scale.max_iterations * ppo.batch_size)
+            eval_every = game.budget.eval_every
         return RunSpec(
             game=game.to_config(panel.variant),
-            algorithm=algorithm,
+            algorithm=figure.algorithm,
             sampler=sampler_config,
             ppo=ppo,
             total_steps=total_steps,
-            eval_every=game.budget.eval_every,
+            eval_every=eval_every,
             eval_episodes=scale.eval_episodes or self.table2.eval_episodes,
+            fixed_target=True if figure.experiment == "fixed_target" else None,
         )
 
     def cells(self, figure_name: str, scale_name: str) -> list[Cell]:
@@ -166,7 +175,7 @@ class SpecLibrary:
         seeds = min(figure.seeds, scale.seeds or figure.seeds)
         block = min(figure.seed_block, scale.seed_block or figure.seed_block)
         return [
-            Cell(i, panel, sampler, self.run_spec(figure.algorithm, panel, sampler, scale), seeds, block)
+            Cell(i, panel, sampler, self.run_spec(figure, panel, sampler, scale), seeds, block)
             for i, panel in enumerate(figure.panels)
             for sampler in figure.samplers
         ]

@@ -33,13 +33,20 @@ def _locate(file: str, data: Any, lines: dict, error: dict) -> SpecError:
     """
     at: list = []
     node = data
+    consumed = False
     for part in error["loc"]:
+        consumed = False
         if isinstance(node, dict) and part in node:
             at.append(part)
             node = node[part]
+            consumed = True
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             at.append(part)
             node = node[part]
+            consumed = True
+    line = line_of(lines, tuple(at))
+    if error["loc"] and not consumed and isinstance(node, dict) and isinstance(error["loc"][-1], str):
+        at.append(error["loc"][-1])  # a check on a field the file leaves out: name that field
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "unknown key"
@@ -51,7 +58,7 @@ def _locate(file: str, data: Any, lines: dict, error: dict) -> SpecError:
         message = "required field is missing"
     message = message.removeprefix("Value error, ")
     field = ".".join(str(p) for p in at) if error["type"] != "missing" else ".".join(str(p) for p in error["loc"])
-    return SpecError(file, line_of(lines, tuple(at)), field, message)
+    return SpecError(file, line, field, message)
 
 
 def field_error(file: str | Path, lines: dict, at: tuple, message: str) -> SpecError:
