@@ -167,7 +167,19 @@ class PPOConfig(Frozen):
     hidden_sizes: tuple[int, ...] = (64, 64)
 
 
-OPTIONAL_RUN_FIELDS = ("fixed_target",)
+class MLEConfig(Frozen):
+    """How the KL sampling error fits the maximum-likelihood policy of a buffer (paper App. C,
+    Eq. 7). The paper gives no network, optimizer or training length; these are assumptions
+    written in ``specs/hyperparams/sampling_error.yaml``."""
+
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    learning_rate: float = Field(default=3e-3, gt=0)
+    steps: int = Field(default=300, ge=1, description="Adam steps per fit, whatever the buffer size")
+    minibatch_size: int = Field(default=64, ge=1)
+    adam_eps: float = Field(default=1e-5, gt=0)
+
+
+OPTIONAL_RUN_FIELDS = ("fixed_target", "sampling_error_fit")
 
 
 class RunSpec(Frozen):
@@ -187,6 +199,15 @@ class RunSpec(Frozen):
         description="True: paper §6.1 / Fig. 4 -- never update the (initial) target policies; collect "
         "total_steps samples into one growing buffer and measure its sampling error every eval_every steps",
     )
+    sampling_error_fit: MLEConfig | None = Field(
+        default=None, description="games without exact visitation: how the KL sampling error's MLE is fitted"
+    )
+
+    @model_validator(mode="after")
+    def _kl_games_say_how_to_fit(self) -> "RunSpec":
+        if self.game.sampling_error == "kl" and self.sampling_error_fit is None:
+            raise ValueError(f"game kind {self.game.kind!r} measures KL sampling error: set sampling_error_fit")
+        return self
 
     @model_validator(mode="after")
     def _budget_holds_one_batch(self) -> "RunSpec":

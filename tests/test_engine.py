@@ -109,3 +109,27 @@ def test_an_unset_optional_field_leaves_the_run_identity_unchanged():
     spec = tiny_spec()
     assert "fixed_target" not in spec.canonical_json()
     assert spec.model_copy(update={"fixed_target": True}).run_id() != spec.run_id()
+
+
+def test_lbf_trains_block_independently_with_kl_sampling_error():
+    from maprops.config import MLEConfig
+    from maprops.specs import SpecLibrary
+
+    game = SpecLibrary("specs").games["lbf"].to_config("modified")
+    base = tiny_spec("ma_props", iterations=1, batch=24)
+    spec = RunSpec.model_validate(
+        {**base.model_dump(), "game": game.model_dump(), "sampling_error_fit": MLEConfig(steps=20).model_dump()}
+    )
+    alone, block = train(spec, [1]), train(spec, [0, 1])
+    assert list(alone) == ["seed", "iteration", "step", "success_rate", "joint_kl", "agent1_kl", "joint_kl_on_policy", "agent1_kl_on_policy", "mean_return"]
+    for column in alone:
+        assert np.array_equal(alone[column], block[column][block["seed"] == 1]), column
+    assert (block["joint_kl"] > 0.1).all()  # 24 samples of a near-uniform 36-way joint policy
+
+
+def test_a_kl_game_must_say_how_to_fit_its_mle():
+    from maprops.specs import SpecLibrary
+
+    game = SpecLibrary("specs").games["lbf"].to_config("modified")
+    with pytest.raises(ValueError, match="set sampling_error_fit"):
+        RunSpec.model_validate({**tiny_spec().model_dump(), "game": game.model_dump()})

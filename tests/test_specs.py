@@ -124,7 +124,7 @@ def run_validate(root: Path, capsys) -> str:
         ("games/climbing.yaml", "kind: matrix", "kind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix'"),
         ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, D]]", "optimal", "agent 2 has no action 'D'; known: A, B, C"),
         ("games/climbing.yaml", "total_steps: 900", "total_steps: 30", "budget.total_steps", "smaller than one PPO batch (45"),
-        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: climbing, gridworld, nonconflict_01"),
+        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: climbing, gridworld, lbf, nonconflict_01"),
         ("figures/fig12.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, prop]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
         ("figures/fig12.yaml", "algorithm: ippo", "algorithm: ipo", "algorithm", "'mappo' or 'ippo'"),
         ("figures/fig12.yaml", "seeds: 100", "seeds: -3", "seeds", "greater than or equal to 1"),
@@ -132,6 +132,7 @@ def run_validate(root: Path, capsys) -> str:
         ("hyperparams/table3.yaml", "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03", "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03", "rows.matrix_2x2.ppo_learning_rate", "duplicate key"),
         ("scales.yaml", "    seeds: 3", "    seeds: [3", "", "malformed YAML"),
         ("games/gridworld.yaml", "size: 3", "size: three", "size", "valid integer"),
+        ("games/lbf.yaml", "set: {penalty: 0.015}", "set: {penalti: 0.015}", "variants.modified.set.penalti", "unknown game parameter (variant 'modified')"),
     ],
 )
 def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, field, message):

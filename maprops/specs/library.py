@@ -10,14 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from maprops.config import PPOConfig, RunSpec, SamplerConfig
+from maprops.config import MLEConfig, PPOConfig, RunSpec, SamplerConfig
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import FigureSpec, Panel, Scale, Scales
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
 
-HYPERPARAM_FILES = {"table1": Table1, "table2": Table2, "table3": Table3, "behavior": BehaviorDefaults}
+HYPERPARAM_FILES = {
+    "table1": Table1,
+    "table2": Table2,
+    "table3": Table3,
+    "behavior": BehaviorDefaults,
+    "sampling_error": MLEConfig,
+}
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,10 @@ class SpecLibrary:
         return self.hyperparams["behavior"]
 
     @property
+    def sampling_error_fit(self) -> MLEConfig:
+        return self.hyperparams["sampling_error"]
+
+    @property
     def table1(self) -> Table1:
         return self.hyperparams["table1"]
 
@@ -159,8 +169,9 @@ class SpecLibrary:
             if scale.max_iterations is not None:
                 total_steps = min(total_steps, scale.max_iterations * ppo.batch_size)
             eval_every = game.budget.eval_every
+        game_config = game.to_config(panel.variant)
         return RunSpec(
-            game=game.to_config(panel.variant),
+            game=game_config,
             algorithm=figure.algorithm,
             sampler=sampler_config,
             ppo=ppo,
@@ -168,6 +179,7 @@ class SpecLibrary:
             eval_every=eval_every,
             eval_episodes=scale.eval_episodes or self.table2.eval_episodes,
             fixed_target=True if figure.experiment == "fixed_target" else None,
+            sampling_error_fit=self.sampling_error_fit if game_config.sampling_error == "kl" else None,
         )
 
     def cells(self, figure_name: str, scale_name: str) -> list[Cell]:
