@@ -3,6 +3,7 @@
 #   snakemake --cores 2 paper_figs/fig11.pdf                       # full scale
 #   snakemake --cores 2 --config scale=smoke                       # every figure, smoke scale
 #   snakemake --cores 2 results/smoke/figures/fig5_matrix.pdf      # one figure, smoke scale
+#   snakemake --cores 2 results/full/sweeps/sweep_nonconflict_19.csv  # Table 1 sweep of one game
 #
 # Config: `scale` (a name in specs/scales.yaml; default full) picks what `all` builds; `specs`
 # (default: the specs/ folder beside this file) lets a researcher point at their own specs.
@@ -34,6 +35,7 @@ wildcard_constraints:
     lo=r"\d+",
     hi=r"\d+",
     figure=r"[A-Za-z0-9_]+",
+    sweep=r"[A-Za-z0-9_]+",
 
 
 rule all:
@@ -47,3 +49,4 @@ include: "pipeline/rules/train.smk"
 include: "pipeline/rules/aggregate.smk"
 include: "pipeline/rules/figures.smk"
 include: "pipeline/rules/tables.smk"
+include: "pipeline/rules/sweeps.smk"

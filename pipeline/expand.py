@@ -42,9 +42,29 @@ class Plan:
         return {name: self.library.cells(name, self.scale) for name in self.library.figures}
 
     @cached_property
+    def _sweep_cells(self) -> dict[str, list]:
+        return {name: self.library.sweep_cells(name, self.scale) for name in self.library.sweeps}
+
+    @cached_property
     def runs(self) -> dict[str, str]:
-        """run_id -> canonical run spec JSON, for every run any figure needs at this scale."""
-        return {c.run.run_id(): c.run.canonical_json() for cells in self._cells.values() for c in cells}
+        """run_id -> canonical run spec JSON, for every run any figure or sweep needs at this scale."""
+        cells = [c for cs in self._cells.values() for c in cs] + [c for cs in self._sweep_cells.values() for _, c in cs]
+        return {c.run.run_id(): c.run.canonical_json() for c in cells}
+
+    @property
+    def sweeps(self) -> list[str]:
+        return list(self.library.sweeps)
+
+    def sweep_inputs(self, sweep: str) -> list[str]:
+        return sorted({path for _, cell in self._sweep_cells[sweep] for path in self.cell_files(cell)})
+
+    def sweep_manifest(self, sweep: str) -> dict:
+        """The aggregation manifest of a sweep: one curve per (sampler, Table 1 setting)."""
+        return {"metrics": [self.library.sweep(sweep).metric], "cells": [self._cell_entry(c) for _, c in self._sweep_cells[sweep]]}
+
+    def sweep_settings(self, sweep: str) -> list[dict]:
+        """Each curve's label with its sampler and setting, for ``pipeline/sweep.py``."""
+        return [{"label": cell.sampler, "run_id": cell.run.run_id(), **setting} for setting, cell in self._sweep_cells[sweep]]
 
     @property
     def figures(self) -> list[str]:
@@ -79,17 +99,17 @@ class Plan:
         """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
         return {
             "metrics": self.metrics(figure),
-            "cells": [
-                {
-                    "panel": f"{cell.panel.game}/{cell.panel.variant}",
-                    "panel_title": cell.panel.title,
-                    "sampler": cell.sampler,
-                    "seeds": list(range(cell.seeds)),
-                    "files": self.cell_files(cell),
-                    **({"columns": columns} if (columns := self.columns(figure, cell)) else {}),
-                }
-                for cell in self._cells[figure]
-            ],
+            "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self._cells[figure]],
+        }
+
+    def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:
+        return {
+            "panel": f"{cell.panel.game}/{cell.panel.variant}",
+            "panel_title": cell.panel.title,
+            "sampler": cell.sampler,
+            "seeds": list(range(cell.seeds)),
+            "files": self.cell_files(cell),
+            **({"columns": columns} if columns else {}),
         }
 
     def figure_path(self, figure: str, ext: str) -> str:

@@ -53,6 +53,21 @@ class FigureSpec(Frozen):
         return samples
 
 
+class SweepSpec(Frozen):
+    """The paper's Table 1 sweep for one game (Appendix G): every combination of the behavior
+    settings in ``hyperparams/table1.yaml``, per sampler, scored by the final mean of ``metric``."""
+
+    sweep: str
+    title: str
+    game: str
+    variant: str = "original"
+    algorithm: Literal["mappo", "ippo"]
+    samplers: tuple[Literal["props", "ma_props"], ...] = Field(min_length=1)
+    metric: Literal["success_rate", "mean_return"] = "success_rate"
+    seeds: int = Field(ge=1)
+    seed_block: int = Field(ge=1)
+
+
 class Scale(Frozen):
     """Caps applied to every figure; ``None`` keeps the figure's own value."""
 

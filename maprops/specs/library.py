@@ -7,12 +7,13 @@ collects every error of every file before raising, so one ``maprops validate`` s
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 from maprops.config import MLEConfig, PPOConfig, RunSpec, SamplerConfig
 from maprops.specs.errors import SpecError, SpecErrors
-from maprops.specs.figures import FigureSpec, Panel, Scale, Scales
+from maprops.specs.figures import FigureSpec, Panel, Scale, Scales, SweepSpec
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
@@ -43,6 +44,7 @@ class SpecLibrary:
         self.root = Path(root)
         self.games: dict[str, MatrixGameSpec | ParamGameSpec] = {}
         self.figures: dict[str, FigureSpec] = {}
+        self.sweeps: dict[str, SweepSpec] = {}
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
         self._lines: dict[str, tuple[Path, dict]] = {}
@@ -85,6 +87,7 @@ class SpecLibrary:
             return
         self.games = self._load_named("games", GameSpec, "name", errors)
         self.figures = self._load_named("figures", FigureSpec, "figure", errors)
+        self.sweeps = self._load_named("sweeps", SweepSpec, "sweep", errors)
         for name, model in HYPERPARAM_FILES.items():
             path = self.root / "hyperparams" / f"{name}.yaml"
             self.hyperparams[name] = self._load(path, model, errors)
@@ -108,11 +111,18 @@ class SpecLibrary:
         for name, figure in self.figures.items():
             path, lines = self._lines[str(self.root / "figures" / f"{name}.yaml")]
             for i, panel in enumerate(figure.panels):
-                game = self.games.get(panel.game)
-                if game is None:
-                    errors.append(field_error(path, lines, ("panels", i, "game"), f"unknown game {panel.game!r}; known: {', '.join(self.games)}"))
-                elif panel.variant not in game.variant_names:
-                    errors.append(field_error(path, lines, ("panels", i, "variant"), f"game {panel.game!r} has no variant {panel.variant!r}; known: {', '.join(game.variant_names)}"))
+                self._check_game(panel, path, lines, ("panels", i), errors)
+        for name, sweep in self.sweeps.items():
+            path, lines = self._lines[str(self.root / "sweeps" / f"{name}.yaml")]
+            self._check_game(sweep, path, lines, (), errors)
+
+    def _check_game(self, ref, path, lines, at: tuple, errors: list[SpecError]) -> None:
+        """``ref`` (a panel or a sweep) must name a known game and one of its variants."""
+        game = self.games.get(ref.game)
+        if game is None:
+            errors.append(field_error(path, lines, (*at, "game"), f"unknown game {ref.game!r}; known: {', '.join(self.games)}"))
+        elif ref.variant not in game.variant_names:
+            errors.append(field_error(path, lines, (*at, "variant"), f"game {ref.game!r} has no variant {ref.variant!r}; known: {', '.join(game.variant_names)}"))
 
     # -- typed access ------------------------------------------------------------------------
     @property
@@ -181,6 +191,36 @@ class SpecLibrary:
             fixed_target=True if figure.experiment == "fixed_target" else None,
             sampling_error_fit=self.sampling_error_fit if game_config.sampling_error == "kl" else None,
         )
+
+    def sweep(self, name: str) -> SweepSpec:
+        if name not in self.sweeps:
+            raise KeyError(f"unknown sweep {name!r}; known: {', '.join(self.sweeps)}")
+        return self.sweeps[name]
+
+    def sweep_settings(self) -> list[dict]:
+        """Every combination of Table 1's behavior settings, in the table's order."""
+        axes = self.table1.model_dump()
+        return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+
+    def sweep_cells(self, name: str, scale_name: str) -> list[tuple[dict, Cell]]:
+        """(setting, cell) for every sampler and Table 1 setting of a sweep; the cell's sampler
+        label names the setting, e.g. ``ma_props lr=0.3 m=1 kl=0.03 clip=0.3``."""
+        sweep, scale = self.sweep(name), self.scale(scale_name)
+        panel = Panel(game=sweep.game, variant=sweep.variant, title=self.games[sweep.game].title)
+        as_figure = FigureSpec(
+            figure=name, title=sweep.title, algorithm=sweep.algorithm, metric=sweep.metric, ylabel=sweep.metric,
+            samplers=sweep.samplers, seeds=sweep.seeds, seed_block=sweep.seed_block, panels=(panel,),
+        )
+        seeds = min(sweep.seeds, scale.seeds or sweep.seeds)
+        block = min(sweep.seed_block, scale.seed_block or sweep.seed_block)
+        out = []
+        for sampler in sweep.samplers:
+            base = self.run_spec(as_figure, panel, sampler, scale)
+            for setting in self.sweep_settings():
+                run = RunSpec.model_validate({**base.model_dump(), "sampler": {**base.sampler.model_dump(), **setting}})
+                label = f"{sampler} lr={setting['learning_rate']:g} m={setting['batch_size']} kl={setting['target_kl']:g} clip={setting['clip_coef']:g}"
+                out.append(({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block)))
+        return out
 
     def cells(self, figure_name: str, scale_name: str) -> list[Cell]:
         figure, scale = self.figure(figure_name), self.scale(scale_name)

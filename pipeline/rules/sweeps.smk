@@ -1,0 +1,27 @@
+# Sweeps: paper Table 1 per game. Every setting trains through the same train rule (runs are
+# shared by hash); its curves are aggregated, then scored, and the best setting is marked.
+
+
+rule sweep_curves:
+    input:
+        blocks=lambda wc: plan(wc.scale).sweep_inputs(wc.sweep),
+        script=PIPELINE / "aggregate.py",
+    output:
+        "results/{scale}/sweeps/{sweep}_curves.csv",
+    params:
+        manifest=lambda wc: json.dumps(plan(wc.scale).sweep_manifest(wc.sweep), sort_keys=True),
+    shell:
+        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output}"
+
+
+rule sweep:
+    """Every setting's final score and, per sampler, the best one."""
+    input:
+        curves="results/{scale}/sweeps/{sweep}_curves.csv",
+        script=PIPELINE / "sweep.py",
+    output:
+        "results/{scale}/sweeps/{sweep}.csv",
+    params:
+        settings=lambda wc: json.dumps(plan(wc.scale).sweep_settings(wc.sweep), sort_keys=True),
+    shell:
+        "{PYTHON} {input.script} --curves {input.curves} --settings-json {params.settings:q} --out {output}"
