@@ -25,8 +25,18 @@ _plans = {}
 def plan(scale):
     """The expanded specs for one scale, built once per Snakemake process."""
     if scale not in _plans:
-        _plans[scale] = Plan(SPECS, scale)
+        _plans[scale] = Plan(SPECS, scale, best_setting=lambda sweep, sampler: best_setting(scale, sweep, sampler))
     return _plans[scale]
+
+
+def best_setting(scale, sweep, sampler):
+    """A finished sweep's best Table 1 setting for a sampler. ``checkpoints.sweep.get`` makes
+    Snakemake run the sweep first when a figure panel names it."""
+    import pandas as pd
+
+    table = pd.read_csv(checkpoints.sweep.get(scale=scale, sweep=sweep).output[0])
+    row = table[(table["sampler"] == sampler) & table["best"]].iloc[0]
+    return {k: row[k].item() for k in ("learning_rate", "batch_size", "target_kl", "clip_coef")}
 
 
 wildcard_constraints:

@@ -32,13 +32,24 @@ def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
 class Plan:
     """Everything the Snakefile needs to know about one scale of one spec folder."""
 
-    def __init__(self, specs: str | Path, scale: str):
+    def __init__(self, specs: str | Path, scale: str, best_setting=None):
+        """``best_setting(sweep, sampler)`` reads a finished sweep's choice (the Snakefile's
+        checkpoint); it is only called for figures whose panels name a sweep."""
         self.library = SpecLibrary(specs)
         self.library.scale(scale)  # unknown scale -> KeyError listing the known ones
         self.scale = scale
+        self.best_setting = best_setting
+        self._figure_cells: dict[str, list[Cell]] = {}
+
+    def cells(self, figure: str) -> list[Cell]:
+        """Every cell of a figure, sweep-dependent ones resolved (this may wait on a sweep)."""
+        if figure not in self._figure_cells:
+            self._figure_cells[figure] = self.library.cells(figure, self.scale, self.best_setting)
+        return self._figure_cells[figure]
 
     @cached_property
     def _cells(self) -> dict[str, list[Cell]]:
+        """The cells known without any sweep result (a sweep's chosen runs are sweep runs)."""
         return {name: self.library.cells(name, self.scale) for name in self.library.figures}
 
     @cached_property
@@ -78,7 +89,7 @@ class Plan:
         return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in seed_blocks(cell.seeds, cell.seed_block)]
 
     def figure_inputs(self, figure: str) -> list[str]:
-        return sorted({path for cell in self._cells[figure] for path in self.cell_files(cell)})
+        return sorted({path for cell in self.cells(figure) for path in self.cell_files(cell)})
 
     def metrics(self, figure: str) -> list[str]:
         """The figure's metric, plus the shadow on-policy buffer's value for sampling errors."""
@@ -99,7 +110,7 @@ class Plan:
         """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
         return {
             "metrics": self.metrics(figure),
-            "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self._cells[figure]],
+            "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self.cells(figure)],
         }
 
     def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:

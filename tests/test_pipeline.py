@@ -91,3 +91,29 @@ def test_summary_prints_final_point_per_curve(built, capsys):
     assert lines[0] == "| panel | on_policy | props | ma_props |"
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| 2x2 game 19", "| 2x2 game 20", "| 2x2 game 21", "| Climbing", "| Penalty"]
     assert main([str(workdir / f"results/smoke/aggregated/{FIGURE}.csv"), "--metric", "joint_tv"]) == 1
+
+
+def test_a_panel_can_take_its_behavior_settings_from_a_sweep(tmp_path):
+    """The sweep runs first (a checkpoint), then the figure trains nothing new for PROPS and
+    MA-PROPS: it aggregates exactly the sweep's best run of each sampler."""
+    for folder in ("specs", "pipeline"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    (tmp_path / "specs/hyperparams/table1.yaml").write_text(
+        "learning_rate: [0.3, 0.003]\nbatch_size: [1]\ntarget_kl: [0.03]\nclip_coef: [0.3]\n"
+    )
+    for figure in (tmp_path / "specs/figures").glob("*.yaml"):
+        figure.unlink()
+    (tmp_path / "specs/figures/figsweep.yaml").write_text(
+        "figure: figsweep\ntitle: sweep-chosen\nalgorithm: mappo\nmetric: success_rate\nylabel: Success rate\n"
+        "samplers: [on_policy, props, ma_props]\nseeds: 3\nseed_block: 3\n"
+        "panels:\n  - {game: nonconflict_19, variant: modified, title: Game 19, sweep: sweep_nonconflict_19}\n"
+    )
+    log = snakemake(tmp_path, "results/smoke/figures/figsweep.pdf", "--config", "scale=smoke")
+    assert log.count("rule train:") == 5  # 2 samplers x 2 settings for the sweep + on-policy
+    with open(tmp_path / "results/smoke/sweeps/sweep_nonconflict_19.csv") as f:
+        best = {row["sampler"]: row["run_id"] for row in csv.DictReader(f) if row["best"] == "True"}
+    assert set(best) == {"props", "ma_props"}
+    aggregate_inputs = log[log.index("rule aggregate:"):].splitlines()[1]
+    assert all(f"runs/{run_id}/seeds_0-2.csv" in aggregate_inputs for run_id in best.values())
+    assert (tmp_path / "results/smoke/figures/figsweep.pdf").stat().st_size > 0

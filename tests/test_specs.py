@@ -132,6 +132,8 @@ def run_validate(root: Path, capsys) -> str:
         ("hyperparams/table3.yaml", "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03", "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03", "rows.matrix_2x2.ppo_learning_rate", "duplicate key"),
         ("scales.yaml", "    seeds: 3", "    seeds: [3", "", "malformed YAML"),
         ("games/gridworld.yaml", "size: 3", "size: three", "size", "valid integer"),
+        ("figures/fig12.yaml", 'title: "Game 1"}', 'title: "Game 1", sweep: nope}', "panels.0.sweep", "unknown sweep 'nope'; known: sweep_nonconflict_19"),
+        ("figures/fig12.yaml", 'title: "Game 19 (modified)"}', 'title: "Game 19 (modified)", sweep: sweep_nonconflict_19}', "panels.18.sweep", "trains nonconflict_19/modified with mappo; this panel needs nonconflict_19/modified with ippo"),
         ("games/lbf.yaml", "set: {penalty: 0.015}", "set: {penalti: 0.015}", "variants.modified.set.penalti", "unknown game parameter (variant 'modified')"),
     ],
 )

@@ -22,9 +22,13 @@ SamplerKind = Literal["on_policy", "props", "ma_props"]
 
 
 class Panel(Frozen):
+    """One panel of a figure. ``sweep`` names a sweep (``specs/sweeps/``) of this game whose best
+    setting per sampler replaces the typed PROPS / MA-PROPS behavior settings."""
+
     game: str
     variant: str = "original"
     title: str
+    sweep: str | None = None
 
 
 class FigureSpec(Frozen):

@@ -112,9 +112,21 @@ class SpecLibrary:
             path, lines = self._lines[str(self.root / "figures" / f"{name}.yaml")]
             for i, panel in enumerate(figure.panels):
                 self._check_game(panel, path, lines, ("panels", i), errors)
+                if panel.sweep is not None:
+                    self._check_sweep_reference(figure, panel, path, lines, ("panels", i, "sweep"), errors)
         for name, sweep in self.sweeps.items():
             path, lines = self._lines[str(self.root / "sweeps" / f"{name}.yaml")]
             self._check_game(sweep, path, lines, (), errors)
+
+    def _check_sweep_reference(self, figure, panel, path, lines, at: tuple, errors: list[SpecError]) -> None:
+        """A panel may take its behavior settings from a sweep that trained exactly its runs."""
+        sweep = self.sweeps.get(panel.sweep)
+        if sweep is None:
+            errors.append(field_error(path, lines, at, f"unknown sweep {panel.sweep!r}; known: {', '.join(self.sweeps) or 'none'}"))
+        elif (sweep.game, sweep.variant, sweep.algorithm) != (panel.game, panel.variant, figure.algorithm):
+            errors.append(field_error(path, lines, at, f"sweep {panel.sweep!r} trains {sweep.game}/{sweep.variant} with {sweep.algorithm}; this panel needs {panel.game}/{panel.variant} with {figure.algorithm}"))
+        elif figure.experiment != "training" or not set(figure.samplers) - {"on_policy"} <= set(sweep.samplers):
+            errors.append(field_error(path, lines, at, f"sweep {panel.sweep!r} covers samplers {', '.join(sweep.samplers)} of training runs; the figure needs {', '.join(figure.samplers)} ({figure.experiment})"))
 
     def _check_game(self, ref, path, lines, at: tuple, errors: list[SpecError]) -> None:
         """``ref`` (a panel or a sweep) must name a known game and one of its variants."""
@@ -156,8 +168,9 @@ class SpecLibrary:
         return self.figures[name]
 
     # -- resolution ----------------------------------------------------------------------------
-    def run_spec(self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale) -> RunSpec:
-        """The fully resolved training run for one figure cell at one scale."""
+    def run_spec(self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale, behavior: dict | None = None) -> RunSpec:
+        """The fully resolved training run for one figure cell at one scale; ``behavior``
+        overrides the sampler's Table 1 settings (a sweep's choice)."""
         game = self.games[panel.game]
         row = self.table3.rows[game.hyperparams]
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
@@ -165,12 +178,8 @@ class SpecLibrary:
         if sampler == "on_policy":
             sampler_config = SamplerConfig(kind="on_policy")
         else:
-            sampler_config = SamplerConfig(
-                kind=sampler,
-                learning_rate=row.behavior_learning_rate,
-                batch_size=row.behavior_batch_size,
-                **self.behavior.model_dump(),
-            )
+            typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
+            sampler_config = SamplerConfig(kind=sampler, **{**self.behavior.model_dump(), **typed, **(behavior or {})})
         if figure.experiment == "fixed_target":
             total_steps = min(figure.samples, scale.max_samples or figure.samples)
             eval_every = max(1, total_steps // figure.checkpoints)
@@ -215,19 +224,27 @@ class SpecLibrary:
         block = min(sweep.seed_block, scale.seed_block or sweep.seed_block)
         out = []
         for sampler in sweep.samplers:
-            base = self.run_spec(as_figure, panel, sampler, scale)
             for setting in self.sweep_settings():
-                run = RunSpec.model_validate({**base.model_dump(), "sampler": {**base.sampler.model_dump(), **setting}})
+                run = self.run_spec(as_figure, panel, sampler, scale, behavior=setting)
                 label = f"{sampler} lr={setting['learning_rate']:g} m={setting['batch_size']} kl={setting['target_kl']:g} clip={setting['clip_coef']:g}"
                 out.append(({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block)))
         return out
 
-    def cells(self, figure_name: str, scale_name: str) -> list[Cell]:
+    def cells(self, figure_name: str, scale_name: str, best_setting=None) -> list[Cell]:
+        """Every (panel, sampler) cell of a figure. A panel that names a sweep needs
+        ``best_setting(sweep, sampler) -> Table 1 setting``, the sweep's result (the pipeline
+        reads it from the sweep's output); without it those cells are left out. On-policy cells
+        never need it."""
         figure, scale = self.figure(figure_name), self.scale(scale_name)
         seeds = min(figure.seeds, scale.seeds or figure.seeds)
         block = min(figure.seed_block, scale.seed_block or figure.seed_block)
-        return [
-            Cell(i, panel, sampler, self.run_spec(figure, panel, sampler, scale), seeds, block)
-            for i, panel in enumerate(figure.panels)
-            for sampler in figure.samplers
-        ]
+        cells = []
+        for i, panel in enumerate(figure.panels):
+            for sampler in figure.samplers:
+                behavior = None
+                if panel.sweep is not None and sampler != "on_policy":
+                    if best_setting is None:
+                        continue
+                    behavior = best_setting(panel.sweep, sampler)
+                cells.append(Cell(i, panel, sampler, self.run_spec(figure, panel, sampler, scale, behavior), seeds, block))
+        return cells

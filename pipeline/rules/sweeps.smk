@@ -14,8 +14,9 @@ rule sweep_curves:
         "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output}"
 
 
-rule sweep:
-    """Every setting's final score and, per sampler, the best one."""
+checkpoint sweep:
+    """Every setting's final score and, per sampler, the best one (a checkpoint: figure panels
+    that name the sweep are resolved from this table)."""
     input:
         curves="results/{scale}/sweeps/{sweep}_curves.csv",
         script=PIPELINE / "sweep.py",
