@@ -6,8 +6,8 @@ step, on everything collected since the last target update: up to 16 epochs x 8 
 steps each, until the KL cut-off stops it. One such minibatch step is the unit of cost. This
 script times one minibatch step (forward, hand-written backward, per-seed gradient clipping,
 per-seed Adam) for a block of S seeds at a given buffer size, counts its floating-point work,
-and prints GFLOP/s beside the single-thread matmul rate measured in the same run. It
-times the pieces (forward+backward vs clipping+Adam vs index gathering) to say where the time goes.
+and prints GFLOP/s beside the single-thread matmul rate measured in the same run. It also
+times the Adam step alone; the rest of a step is the two batched MLP passes and the gathers.
 
     python benchmarks/behavior_update.py [--seeds 100] [--buffer 2048]
 
