@@ -1,22 +1,42 @@
 """Level-Based Foraging through the real ``lbforaging`` 2.0.0 package, as a batched core.
 
 The engine steps whole seed blocks, but LBF's dynamics are the package's own: this core holds
-one real ``ForagingEnv`` per (seed, environment) entry and steps them in a Python loop. Nothing
-of LBF is re-implemented here.
+one real ``ForagingEnv`` per (seed, environment) entry of the run axis ``[S, E]`` (row-major)
+and steps them in a Python loop. Nothing of LBF is re-implemented here.
+
+Observation (``grid_observation=False, observe_agent_levels=True``), per agent, length
+``3 * foods + 3 * players``: ``(row, col, level)`` of each food the agent sees, then of each
+player it sees, itself first and the others in index order. Coordinates are relative to the
+agent's sight window clipped to the field, so with ``sight >= field_size - 1`` they are
+absolute. Unseen or collected slots hold ``(-1, -1, 0)``. For 5x5, 2 players, 1 food:
+``obs_dim = 9 = [food r, c, lvl, self r, c, lvl, other r, c, lvl]``.
 
 Facts from ``lbforaging/foraging/environment.py`` (2.0.0) that this wrapper relies on:
-- ``step`` draws no random numbers: moves resolve by collision (all movers into one cell
-  fail), invalid actions (into walls, agents or food; loading with no adjacent food) become
-  no-ops. Randomness is only in ``reset(seed)`` (player and food placement, levels), so seeding
+
+- Randomness. Only ``reset`` draws from ``np_random`` (player cells and levels, food cells and
+  levels); ``step`` draws nothing: a move into a wall or food and a load with no food next to
+  it become no-ops, and all agents heading for (or staying in) one cell stay put. So seeding
   each reset from the caller's uniforms makes an entry's trajectory a function of its own
-  stream alone.
-- A load adjacent to food whose level exceeds the summed level of the adjacent loading agents
-  fails and each of those agents gets ``-penalty`` (the paper's 0.015 for a lone forage).
-  A successful load pays ``level_i * food / (sum of loaders' levels * food spawned)``: 0.5
-  each for two equal-level agents and one food, the paper's "0.5 per successful forage".
-- The episode ends when all food is collected or after ``max_episode_steps`` steps; the
-  package reports ``truncated=False`` either way, so this core derives success (all food
-  collected) and truncation (the time limit, with food left) from the field itself.
+  stream. (``step`` pops loaders from a ``set`` of players, an id-dependent order; it cannot
+  matter: a food spawns with no other food in its 3x3 block or within 2 cells on its row or
+  column, so no cell touches two foods and each loader belongs to exactly one food.)
+- Stale positions. ``reset`` places players with ``_is_empty_location``, which still sees the
+  *previous* episode's player positions, so a reused env's ``reset(seed)`` differs from a
+  fresh env's (measured: 27 of 200 seeds on 5x5/2p/1f). We clear the positions first, making
+  every reset exactly that of a freshly constructed env: a pure function of its seed.
+- Rewards (``normalize_reward=True``). A load succeeds when the summed level of the loading
+  players adjacent to the food reaches its level; each of them gets
+  ``level_i * food_level / (sum of their levels * total food level spawned)``: 0.5 each for
+  two equal-level players and one food, the paper's "0.5 per successful forage".
+- Penalty. A load that falls short gives ``-penalty`` to each player that chose load next to
+  that food, and to nobody else; loading with no adjacent food is a free no-op. With
+  ``force_coop`` (food level = ``max_food_level``, by default the sum of the players' levels)
+  a lone load always falls short, so the paper's "-0.015 for foraging alone" goes to the
+  lone loader only (its §6 phrase "both agents receive a penalty" is not what the package does).
+- Termination. ``step`` returns ``done = (all food collected) or (step count >=
+  max_episode_steps)`` and always ``truncated=False``. This core therefore derives
+  ``success`` = the episode ended with no food left (collecting the last food on the final
+  step counts as success) and ``truncated`` = it ended by the time limit with food left.
 """
 
 from __future__ import annotations
@@ -29,42 +49,54 @@ from lbforaging.foraging.environment import ForagingEnv
 
 from maprops.games.base import StepResult
 
+N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
 SEED_RANGE = 2**31 - 1
 
 
-def _seed(u: float) -> int:
-    """One reset seed from one uniform in [0, 1)."""
+def reset_seed(u: float) -> int:
+    """The integer seed of one reset, ``floor(u * (2**31 - 1))`` for a uniform ``u`` in [0, 1)."""
     return int(u * SEED_RANGE)
 
 
+def reset_fresh(env: ForagingEnv, seed: int) -> np.ndarray:
+    """``env.reset(seed)`` as on a freshly built env (no stale player positions); ``[N, obs_dim]``."""
+    for player in env.players:
+        player.position = None
+    obs, _ = env.reset(seed=seed)
+    return np.stack(obs)
+
+
 class LBFGame:
-    random_numbers_per_reset = 1
-    random_numbers_per_step = 1  # the seed of an automatic reset
+    """Batched LBF core; see the module docstring for the observation and the package facts."""
+
+    random_numbers_per_reset = 1  # the seed of each entry's reset
+    random_numbers_per_step = 1  # the seed of an automatic reset when the episode ends
 
     def __init__(
         self,
+        *,
         field_size: int,
+        players: int = 2,
         max_player_level: int,
+        min_player_level: int = 1,
+        max_food_level: int | None,
+        min_food_level: int | None = None,
+        foods: int = 1,
         sight: int,
         max_episode_steps: int,
-        players: int = 2,
-        min_player_level: int = 1,
-        min_food_level: int | None = None,
-        max_food_level: int | None = None,
-        foods: int = 1,
         force_coop: bool = True,
         penalty: float = 0.015,
         name: str = "lbf",
     ):
-        if min_player_level > max_player_level:
-            raise ValueError(f"min_player_level {min_player_level} > max_player_level {max_player_level}")
-        if field_size < 3:
-            raise ValueError(f"field_size {field_size}: food spawns away from the edges, so the field needs at least 3x3")
+        _validate(field_size, players, min_player_level, max_player_level, min_food_level, max_food_level,
+                  foods, sight, max_episode_steps, penalty)
         self.name = name
+        # Everything ForagingEnv is built with; a plain env with these settings is the reference.
         self.settings = dict(
             players=players,
             min_player_level=min_player_level,
             max_player_level=max_player_level,
+            # Unused under force_coop (food level = max); otherwise 1 keeps the package's range.
             min_food_level=min_food_level if min_food_level is not None else 1,
             max_food_level=max_food_level,
             field_size=(field_size, field_size),
@@ -79,51 +111,74 @@ class LBFGame:
             render_mode=None,  # never "human": rendering needs a display (pyglet)
         )
         self.n_agents = players
-        self.n_actions = (6,) * players  # none, north, south, west, east, load
+        self.n_actions = (N_ACTIONS,) * players
         self.obs_dim = 3 * foods + 3 * players
         self.max_episode_steps = max_episode_steps
+        # The package's own observation-space bounds: coordinates -1..field_size-1, levels
+        # 0..max level (a food's default maximum is the sum of the 3 highest player levels).
         top_food = max_food_level if max_food_level is not None else max_player_level * min(players, 3)
         self.obs_bounds = (-1.0, float(max(field_size - 1, max_player_level, top_food)))
-        self._envs: list[ForagingEnv] = []
-        self._batch: tuple[int, int] = (0, 0)
+        self.envs: list[ForagingEnv] = []  # the live instances, row-major over [S, E]
+        self._batch: tuple[int, int] | None = None
 
     @property
     def n_joint_actions(self) -> int:
         return math.prod(self.n_actions)
 
-    def _reset_one(self, i: int, u: float) -> np.ndarray:
-        obs, _ = self._envs[i].reset(seed=_seed(u))
-        return np.stack(obs)
+    def _seeds(self, batch: tuple[int, int], uniforms, count: int, what: str) -> list[int]:
+        s, e = batch
+        if uniforms is None or tuple(uniforms.shape) != (s, e, count):
+            got = None if uniforms is None else tuple(uniforms.shape)
+            raise ValueError(f"{self.name} {what} needs uniforms of shape {(s, e, count)}, got {got}")
+        return [reset_seed(u) for u in uniforms.reshape(s * e, count)[:, 0].tolist()]
+
+    def _reset_one(self, env: ForagingEnv, seed: int) -> np.ndarray:
+        """A fresh reset. The package gives up placing food after 1000 tries without a word
+        (food needs an empty interior cell with no food near it; on a 3x3 field a player can
+        take the only one), which would quietly change the task, so that is an error here."""
+        obs = reset_fresh(env, seed)
+        placed = np.count_nonzero(env.field)
+        if placed < env.max_num_food:
+            raise ValueError(f"{self.name}: placed only {placed} of {env.max_num_food} foods (seed {seed}); "
+                             "food needs free space around it: use fewer foods or a larger field")
+        return obs
 
     def reset(self, batch, uniforms) -> torch.Tensor:
-        s, e = batch
+        """New episodes for ``batch = (S, E)``; entry ``i`` is seeded by its uniform alone."""
+        s, e = (int(b) for b in batch)
+        seeds = self._seeds((s, e), uniforms, self.random_numbers_per_reset, "reset")
         if (s, e) != self._batch:
-            self._envs = [ForagingEnv(**self.settings) for _ in range(s * e)]
+            self.envs = [ForagingEnv(**self.settings) for _ in range(s * e)]
             self._batch = (s, e)
-        u = uniforms.reshape(s * e, -1)[:, 0].tolist()
-        obs = np.stack([self._reset_one(i, u[i]) for i in range(s * e)])
+        obs = np.stack([self._reset_one(env, seed) for env, seed in zip(self.envs, seeds)])
         return torch.from_numpy(obs).view(s, e, self.n_agents, self.obs_dim)
 
     def step(self, actions: torch.Tensor, uniforms) -> StepResult:
+        """One ``ForagingEnv.step`` per entry; an ended entry restarts from its step uniform."""
+        if self._batch is None:
+            raise ValueError(f"{self.name}: call reset before step")
         s, e = self._batch
+        if tuple(actions.shape) != (s, e, self.n_agents):
+            raise ValueError(f"{self.name} step needs actions of shape {(s, e, self.n_agents)}, got {tuple(actions.shape)}")
+        if actions.numel() and not (0 <= int(actions.min()) and int(actions.max()) < N_ACTIONS):
+            raise ValueError(f"{self.name} actions must lie in 0..{N_ACTIONS - 1}")
+        seeds = self._seeds((s, e), uniforms, self.random_numbers_per_step, "step")
         joint = actions.reshape(s * e, self.n_agents).tolist()
-        u = uniforms.reshape(s * e, -1)[:, 0].tolist()
-        obs = np.zeros((s * e, self.n_agents, self.obs_dim), dtype=np.float32)
-        rewards = np.zeros((s * e, self.n_agents), dtype=np.float32)
+        obs = np.empty((s * e, self.n_agents, self.obs_dim), dtype=np.float32)
+        rewards = np.empty((s * e, self.n_agents), dtype=np.float32)
         done = np.zeros(s * e, dtype=bool)
         success = np.zeros(s * e, dtype=bool)
-        for i, env in enumerate(self._envs):
+        for i, env in enumerate(self.envs):
             o, r, ended, _, _ = env.step(joint[i])
             rewards[i] = r
             if ended:
                 done[i] = True
-                success[i] = env.field.sum() == 0
-                obs[i] = self._reset_one(i, u[i])
+                success[i] = not env.field.any()
+                obs[i] = self._reset_one(env, seeds[i])
             else:
                 obs[i] = np.stack(o)
-        shape = (s, e)
-        done_t = torch.from_numpy(done).view(shape)
-        success_t = torch.from_numpy(success).view(shape)
+        done_t = torch.from_numpy(done).view(s, e)
+        success_t = torch.from_numpy(success).view(s, e)
         return StepResult(
             obs=torch.from_numpy(obs).view(s, e, self.n_agents, self.obs_dim),
             rewards=torch.from_numpy(rewards).view(s, e, self.n_agents),
@@ -131,3 +186,35 @@ class LBFGame:
             success=success_t,
             truncated=done_t & ~success_t,
         )
+
+
+def _validate(field_size, players, min_player_level, max_player_level, min_food_level, max_food_level,
+              foods, sight, max_episode_steps, penalty) -> None:
+    """Reject settings the package would crash on, assert on, or silently bend."""
+    for label, value, least in (
+        ("field_size", field_size, 3),  # food spawns off the edges: rows/cols 1..field_size-2
+        ("players", players, 1),
+        ("min_player_level", min_player_level, 1),
+        ("foods", foods, 1),
+        ("sight", sight, 1),
+        ("max_episode_steps", max_episode_steps, 1),
+    ):
+        if int(value) != value or value < least:
+            raise ValueError(f"{label} must be an integer >= {least}, got {value!r}")
+    if max_player_level < min_player_level:
+        raise ValueError(f"max_player_level {max_player_level} < min_player_level {min_player_level}")
+    for label, level in (("min_food_level", min_food_level), ("max_food_level", max_food_level)):
+        if level is not None and (int(level) != level or level < 1):
+            raise ValueError(f"{label} must be None or an integer >= 1, got {level!r}")
+    if min_food_level is not None and max_food_level is not None and min_food_level > max_food_level:
+        raise ValueError(f"min_food_level {min_food_level} > max_food_level {max_food_level}")
+    if max_food_level is None and min_food_level is not None and min_food_level > min_player_level * min(players, 3):
+        # The default maximum is the sum of the 3 lowest player levels, drawn per episode.
+        raise ValueError(
+            f"min_food_level {min_food_level} can exceed the default max_food_level "
+            f"(sum of the 3 lowest player levels, as low as {min_player_level * min(players, 3)}); set max_food_level"
+        )
+    if players + foods > field_size * field_size:
+        raise ValueError(f"{players} players and {foods} foods do not fit on a {field_size}x{field_size} field")
+    if not (math.isfinite(penalty) and penalty >= 0):
+        raise ValueError(f"penalty is paid as -penalty for a failed load and must be finite and >= 0, got {penalty!r}")
