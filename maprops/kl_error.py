@@ -14,6 +14,8 @@ minibatch order from its own stream), so a seed's estimate never depends on its 
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from maprops.config import MLEConfig
@@ -66,7 +68,7 @@ def kl_sampling_errors(
     obs = obs.detach().float()
     taken = taken_log_prob(target_log_probs, actions).detach().double()  # [S, M, N]
     joint_fit = fit_log_likelihood(
-        obs.flatten(2), encode_joint(actions, n_actions), int(torch.tensor(n_actions).prod()), rng, tag, JOINT_ROLE, config
+        obs.flatten(2), encode_joint(actions, n_actions), math.prod(n_actions), rng, tag, JOINT_ROLE, config
     )
     agent1_fit = fit_log_likelihood(obs[:, :, 0], actions[..., 0], n_actions[0], rng, tag, AGENT1_ROLE, config)
     joint_kl = (joint_fit.double() - taken.sum(-1)).mean(1)

@@ -63,7 +63,7 @@ def buffer_errors(game, actors: Actors, params, obs, actions, kl: tuple | None =
     [S, M, N]``) against the target policies ``params``: exact TV where the game can compute
     its on-policy visitation, else KL by maximum likelihood (``kl = (rng, tag, MLEConfig)``)."""
     if hasattr(game, "state_distribution"):
-        states = game.state_observations().expand(len(params) // game.n_agents, -1, -1, -1)  # [S, n_states, N, D]
+        states = game.state_observations().expand(obs.shape[0], -1, -1, -1)  # [S, n_states, N, D]
         state_log_probs = actors.log_probs(params, states)
         distribution = game.state_distribution(state_log_probs)
         return sampling_errors(game.state_index(obs), actions, distribution, state_log_probs)
@@ -178,11 +178,12 @@ class Trainer:
         self.iteration += 1
         if not evaluated:
             return None
-        return self._row(it + 1, (it + 1) * self.steps * self.envs, (joint, agent1, joint_on, agent1_on))
+        outcome = evaluate(self.eval_game, learner, self.rng, spec.eval_episodes, it)
+        return self._row(it + 1, (it + 1) * self.steps * self.envs, outcome, (joint, agent1, joint_on, agent1_on))
 
-    def _row(self, iteration: int, step: int, errors) -> dict[str, np.ndarray]:
-        """One result row per seed: evaluate the current target policies, attach the errors."""
-        success, mean_return = evaluate(self.eval_game, self.learner, self.rng, self.spec.eval_episodes, iteration - 1)
+    def _row(self, iteration: int, step: int, outcome, errors) -> dict[str, np.ndarray]:
+        """One result row per seed: the target's (success rate, mean return) and the errors."""
+        success, mean_return = outcome
         s = len(self.seeds)
         keys = (self.seeds, np.full(s, iteration, dtype=np.int64), np.full(s, step, dtype=np.int64))
         values = (*keys, success.numpy(), *(e.numpy() for e in errors), mean_return.numpy())
@@ -191,8 +192,10 @@ class Trainer:
     def fixed_target_rows(self) -> list[dict[str, np.ndarray]]:
         """Paper §6.1 (Fig. 4): the initial target policies never change; one buffer grows to
         ``total_steps`` samples (behavior updates every m steps on all of it) and its sampling
-        error, beside the shadow on-policy buffer's, is measured every ``eval_every`` steps."""
+        error, beside the shadow on-policy buffer's, is measured every ``eval_every`` steps.
+        The target is evaluated once: it is the same policy at every checkpoint."""
         rows = []
+        outcome = evaluate(self.eval_game, self.learner, self.rng, self.spec.eval_episodes, 0)
 
         def checkpoint(collected, rollout, shadow):
             if collected % self.spec.eval_every and collected != self.spec.total_steps:
@@ -201,7 +204,7 @@ class Trainer:
                 *self._errors(rollout.obs[:, :collected], rollout.actions[:, :collected], collected, 0),
                 *self._errors(shadow[0][:, :collected], shadow[1][:, :collected], collected, 1),
             )
-            rows.append(self._row(0, collected * self.envs, errors))
+            rows.append(self._row(0, collected * self.envs, outcome, errors))
 
         self._collect(0, self.spec.total_steps, checkpoint)
         return rows

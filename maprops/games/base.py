@@ -11,6 +11,7 @@ from per-seed streams, so a seed's trajectory never depends on its block.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +47,16 @@ class BatchedGame(Protocol):
 
     def state_index(self, obs: torch.Tensor) -> torch.Tensor:
         """A finite game's joint-state id for each observation ``[S, E, N, d] -> [S, E]``."""
+
+
+class JointActionCount:
+    """Mixin for cores: the number of joint actions follows from ``n_actions``."""
+
+    n_actions: tuple[int, ...]
+
+    @property
+    def n_joint_actions(self) -> int:
+        return math.prod(self.n_actions)
 
 
 def joint_strides(n_actions: tuple[int, ...]) -> tuple[int, ...]:

@@ -40,18 +40,16 @@ the boulder's cells are looped over. Randomness comes only from the uniforms pas
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from maprops.games.base import StepResult
+from maprops.games.base import JointActionCount, StepResult
 
 # Action order: N (up), S (down), W (left), E (right) as (row, column) deltas.
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))
 N_DIRECTIONS = len(MOVES)
 
 
-class BoulderPushGame:
+class BoulderPushGame(JointActionCount):
     obs_bounds = (0.0, 1.0)
 
     def __init__(
@@ -107,9 +105,6 @@ class BoulderPushGame:
         self.window_offsets = torch.stack(torch.meshgrid(span, span, indexing="ij"), -1).reshape(-1, 2)
         self._pos = self._boulder = self._dir = self._t = None
 
-    @property
-    def n_joint_actions(self) -> int:
-        return math.prod(self.n_actions)
 
     # --- state helpers -----------------------------------------------------------------
     def boulder_cells(self, boulder: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:

@@ -18,17 +18,16 @@ programming over the joint states (:meth:`GridWorldGame.state_distribution`).
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from maprops.games.base import StepResult, decode_joint
+from maprops.games.base import JointActionCount, StepResult, decode_joint
+from maprops.policies import joint_log_probs
 
 # Action order: up, down, left, right (row, column deltas).
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
 
-class GridWorldGame:
+class GridWorldGame(JointActionCount):
     random_numbers_per_step = 0
     random_numbers_per_reset = 0
     obs_bounds = (0.0, 1.0)
@@ -69,9 +68,6 @@ class GridWorldGame:
         # Every agent's own-first observation order: agent i sees (i, i+1, ..., i-1).
         self._views = torch.tensor([[(i + j) % self.n_agents for j in range(self.n_agents)] for i in range(self.n_agents)])
 
-    @property
-    def n_joint_actions(self) -> int:
-        return math.prod(self.n_actions)
 
     def _move_table(self) -> torch.Tensor:
         """``[cells, actions]`` -> the cell reached, walls blocking."""
@@ -150,8 +146,6 @@ class GridWorldGame:
         episodes that have ended. ``state_log_probs [S, n_states, N, K]`` are the target's
         per-agent log-probs in every state.
         """
-        from maprops.policies import joint_log_probs
-
         s = state_log_probs.shape[0]
         joint_policy = joint_log_probs(state_log_probs.to(torch.float64)).exp()  # [S, n_states, |A|]
         pos = self.decode_state(torch.arange(self.n_states))  # [n_states, N]

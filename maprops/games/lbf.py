@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from lbforaging.foraging.environment import ForagingEnv
 
-from maprops.games.base import StepResult
+from maprops.games.base import JointActionCount, StepResult
 
 N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
 SEED_RANGE = 2**31 - 1
@@ -66,7 +66,7 @@ def reset_fresh(env: ForagingEnv, seed: int) -> np.ndarray:
     return np.stack(obs)
 
 
-class LBFGame:
+class LBFGame(JointActionCount):
     """Batched LBF core; see the module docstring for the observation and the package facts."""
 
     random_numbers_per_reset = 1  # the seed of each entry's reset
@@ -121,9 +121,6 @@ class LBFGame:
         self.envs: list[ForagingEnv] = []  # the live instances, row-major over [S, E]
         self._batch: tuple[int, int] | None = None
 
-    @property
-    def n_joint_actions(self) -> int:
-        return math.prod(self.n_actions)
 
     def _seeds(self, batch: tuple[int, int], uniforms, count: int, what: str) -> list[int]:
         s, e = batch

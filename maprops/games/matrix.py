@@ -7,14 +7,12 @@ Any number of agents and actions: the payoff tensor has shape ``[k_1, ..., k_n, 
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from maprops.games.base import StepResult, encode_joint
+from maprops.games.base import JointActionCount, StepResult, encode_joint
 
 
-class MatrixGame:
+class MatrixGame(JointActionCount):
     max_episode_steps = 1
     random_numbers_per_step = 0
     random_numbers_per_reset = 0
@@ -37,9 +35,6 @@ class MatrixGame:
         for joint in optimal:
             self.optimal_mask[encode_joint(torch.tensor(joint), self.n_actions)] = True
 
-    @property
-    def n_joint_actions(self) -> int:
-        return math.prod(self.n_actions)
 
     def _obs(self, batch: tuple[int, int]) -> torch.Tensor:
         return torch.ones(*batch, self.n_agents, 1)
