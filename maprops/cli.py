@@ -1,4 +1,4 @@
-"""The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds."""
+"""The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's provenance."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     p_train.add_argument("--run-spec", required=True, help="run spec JSON file, or the JSON itself")
     p_train.add_argument("--seeds", required=True, help="seed range LO-HI (inclusive) or a list 1,2,5")
     p_train.add_argument("--out", required=True, help="output CSV (written atomically)")
+    p_train.add_argument("--checkpoint", help="snapshot file for resuming a killed job (default: OUT with suffix .ckpt)")
+    p_train.add_argument(
+        "--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+        help="snapshot after a target update at most this often (default 60; 0: after every update)",
+    )
+
+    p_show = sub.add_parser("show", help="print where a result came from (run spec, versions, seeds, wall time)")
+    p_show.add_argument("result", help="a seed-block result CSV")
 
     args = parser.parse_args(argv)
     if args.command == "validate":
@@ -26,8 +34,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         from maprops.train_cli import train_main
 
-        return train_main(args.run_spec, args.seeds, args.out)
+        return train_main(args.run_spec, args.seeds, args.out, args.checkpoint, args.checkpoint_every)
+    if args.command == "show":
+        return show_main(args.result)
     return 2
+
+
+def show_main(path: str) -> int:
+    import json
+
+    from maprops.provenance import read_provenance
+
+    try:
+        record = read_provenance(path)
+    except (OSError, ValueError) as err:
+        print(f"maprops show: {err}", file=sys.stderr)
+        return 2
+    spec = record.pop("run_spec")
+    for key, value in record.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for name, version in value.items():
+                print(f"  {name}: {version}")
+        else:
+            print(f"{key}: {json.dumps(value) if isinstance(value, list) else value}")
+    print("run_spec:")
+    print(json.dumps(spec, indent=2, sort_keys=True))
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,11 +32,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_columns_csv(path: str | os.PathLike, columns: dict[str, np.ndarray]) -> None:
-    """Write equal-length columns as CSV; floats with 17 significant digits (round-trip exact)."""
+def write_columns_csv(path: str | os.PathLike, columns: dict[str, np.ndarray], comments: Sequence[str] = ()) -> None:
+    """Write equal-length columns as CSV; floats with 17 significant digits (round-trip exact).
+    ``comments`` are whole lines written before the header (each starting with ``#``)."""
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
+    if any(not line.startswith("#") or "\n" in line for line in comments):
+        raise ValueError("comment lines must start with '#' and hold no newline")
     with atomic_path(path) as tmp, open(tmp, "w") as f:
+        for line in comments:
+            f.write(line + "\n")
         f.write(",".join(names) + "\n")
         for i in range(n):
             cells = []

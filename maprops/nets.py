@@ -157,10 +157,28 @@ class StackedAdam:
         self.exp_avg = torch.zeros_like(rows)
         self.exp_avg_sq = torch.zeros_like(rows)
         self.steps = torch.zeros(groups)
-        self._views = [tuple(t[i] for t in (rows, self.grad, self.exp_avg, self.exp_avg_sq, self.steps)) for i in range(groups)]
         self._all = torch.ones(groups, dtype=torch.bool)
+        self._build_views()
+
+    def _build_views(self) -> None:
+        """Per-seed row views of the parameter and the state, the fused kernel's inputs."""
+        rows = self.param.view(len(self.steps), -1)
+        state = (rows, self.grad, self.exp_avg, self.exp_avg_sq, self.steps)
+        self._views = [tuple(t[i] for t in state) for i in range(len(self.steps))]
         self._cached_mask: torch.Tensor | None = None
         self._lists: tuple[list, ...] = ()
+
+    def __getstate__(self):
+        """Snapshots (maprops.checkpoint) keep the tensors, not the per-seed view lists: those
+        are rebuilt on load, and serializing S views of S rows each would cost O(S^2) bytes."""
+        state = self.__dict__.copy()
+        for name in ("_views", "_cached_mask", "_lists"):
+            state.pop(name)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._build_views()
 
     def _active_lists(self, mask: torch.Tensor | None) -> tuple[list, ...]:
         if mask is None:

@@ -16,6 +16,7 @@ Per target update (iteration):
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 import numpy as np
@@ -210,12 +211,48 @@ class Trainer:
         return rows
 
 
-def train(spec: RunSpec, seeds: Sequence[int]) -> dict[str, np.ndarray]:
+class NonFiniteError(FloatingPointError):
+    """Training produced NaN or infinity; the message names the seed, iteration and step."""
+
+
+def check_finite(trainer: "Trainer") -> None:
+    """Stop a block as soon as any seed's parameters (target actors, critic, behavior policy)
+    stop being finite: NaN spreads silently through Adam, and a curve built on it is garbage.
+    A NaN or infinite loss reaches the parameters through its gradient at the same update."""
+    s = len(trainer.seeds)
+    tensors = {
+        "actor parameters": trainer.learner.actor_params,
+        "critic parameters": trainer.learner.critic_params,
+    }
+    if hasattr(trainer.sampler, "params"):
+        tensors["behavior-policy parameters"] = trainer.sampler.params
+    for name, tensor in tensors.items():
+        finite = torch.isfinite(tensor.reshape(s, -1)).all(1)
+        if not bool(finite.all()):
+            seed = int(trainer.seeds[int((~finite).nonzero()[0])])
+            spec = trainer.spec
+            step = spec.total_steps if spec.fixed_target else trainer.iteration * trainer.steps * trainer.envs
+            raise NonFiniteError(
+                f"seed {seed}: {name} became NaN or infinite by iteration {trainer.iteration} "
+                f"(environment step {step}) of run {spec.run_id()}"
+            )
+
+
+def train(spec: RunSpec, seeds: Sequence[int], checkpoints=None) -> dict[str, np.ndarray]:
     """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:func:`result_columns`),
-    one row per (seed, evaluated iteration)."""
-    trainer = Trainer(spec, seeds)
-    if spec.fixed_target:
+    one row per (seed, evaluated iteration). With ``checkpoints`` (:class:`maprops.checkpoint.
+    Checkpoints`) the block resumes from its last snapshot and snapshots after target updates."""
+    start = time.perf_counter()
+    resumed = checkpoints.load(spec.run_id(), seeds) if checkpoints is not None else None
+    trainer, rows = resumed if resumed is not None else (Trainer(spec, seeds), [])
+    if spec.fixed_target:  # one long buffer, minutes at most: no intermediate snapshots
         rows = trainer.fixed_target_rows()
-    else:
-        rows = [r for _ in range(spec.iterations) if (r := trainer.run_iteration()) is not None]
+        check_finite(trainer)
+    while not spec.fixed_target and trainer.iteration < spec.iterations:
+        row = trainer.run_iteration()
+        if row is not None:
+            rows.append(row)
+        check_finite(trainer)
+        if checkpoints is not None and trainer.iteration < spec.iterations:
+            checkpoints.after_iteration(trainer, rows, time.perf_counter() - start)
     return {c: np.concatenate([r[c] for r in rows]) for c in trainer.columns}

@@ -33,8 +33,12 @@ def load_run_spec(text: str) -> RunSpec:
     return RunSpec.model_validate_json(source)
 
 
-def train_main(run_spec: str, seeds: str, out: str) -> int:
-    from maprops.train import train
+def train_main(run_spec: str, seeds: str, out: str, checkpoint: str | None = None, checkpoint_every: float = 60.0) -> int:
+    """Train, then write the result CSV (provenance first) atomically. The snapshot file
+    (default: ``OUT`` with suffix ``.ckpt``) lets a killed job resume; it is removed on success."""
+    from maprops.checkpoint import Checkpoints
+    from maprops.provenance import header_lines, provenance
+    from maprops.train import NonFiniteError, train
 
     torch.set_num_threads(1)  # parallelism comes from seed batching and concurrent jobs
     try:
@@ -43,8 +47,16 @@ def train_main(run_spec: str, seeds: str, out: str) -> int:
     except ValueError as err:  # pydantic's ValidationError is a ValueError
         print(f"maprops train: {err}", file=sys.stderr)
         return 2
+    checkpoints = Checkpoints(checkpoint or Path(out).with_suffix(".ckpt"), checkpoint_every)
     start = time.perf_counter()
-    columns = train(spec, seed_list)
-    write_columns_csv(out, columns)
-    print(f"trained {len(seed_list)} seeds of run {spec.run_id()} in {time.perf_counter() - start:.1f}s -> {out}")
+    try:
+        columns = train(spec, seed_list, checkpoints)
+    except NonFiniteError as err:
+        print(f"maprops train: {err}", file=sys.stderr)
+        return 3
+    wall = checkpoints.wall_time_s + time.perf_counter() - start
+    record = provenance(spec.canonical_json(), spec.run_id(), seed_list, wall, checkpoints.attempts)
+    write_columns_csv(out, columns, header_lines(record))
+    checkpoints.remove()
+    print(f"trained {len(seed_list)} seeds of run {spec.run_id()} in {wall:.1f}s -> {out}")
     return 0

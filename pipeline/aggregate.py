@@ -55,8 +55,11 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
     path = str(path)
     try:
         with open(path, newline="") as f:
-            header = f.readline().rstrip("\r\n").split(",")
-        frame = pd.read_csv(path)
+            line = f.readline()
+            while line.startswith("#"):  # provenance (maprops.provenance)
+                line = f.readline()
+        header = line.rstrip("\r\n").split(",")
+        frame = pd.read_csv(path, comment="#")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise AggregationError(f"{path}: cannot read ({e})") from e
     if header not in HEADERS:
@@ -286,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest-json", required=True, help="cells, metrics, optional resamples and seed")
     parser.add_argument("--out", required=True, help="aggregated CSV to write")
+    parser.add_argument("--inputs-out", help="JSON record of the result files that fed the table (provenance)")
     args = parser.parse_args(argv)
     try:
         manifest = parse_manifest(args.manifest_json)
@@ -298,8 +302,35 @@ def main(argv: list[str] | None = None) -> int:
     except AggregationError as e:
         print(f"aggregate: {e}", file=sys.stderr)
         return 1
+    if args.inputs_out:  # before the table: a table on disk always has its record beside it
+        write_inputs_record(manifest["cells"], args.inputs_out)
     write_aggregate(table, args.out)
     return 0
+
+
+def inputs_record(cells: list[dict]) -> dict:
+    """Which result files fed an aggregated table: path, content hash and the provenance each
+    carries (run, seeds, code version). Kept out of the CSV itself, which depends only on the
+    numbers (the same curves from other seed blocks are byte-identical)."""
+    from maprops.provenance import read_provenance
+
+    results = []
+    for cell in cells:
+        for path in cell["files"]:
+            record = read_provenance(path)
+            results.append({
+                "path": path,
+                "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+                "panel": cell["panel"],
+                "sampler": cell["sampler"],
+                **{k: record[k] for k in ("run_id", "seeds", "git_commit", "maprops_version", "wall_time_s")},
+            })
+    return {"results": results}
+
+
+def write_inputs_record(cells: list[dict], path: str) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(inputs_record(cells), indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Usage (from the repo root; the Snakefile's ``figure`` rule does this)::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def legend_handles(curves: pd.DataFrame, shadows: pd.DataFrame) -> list[Line2D]:
     return handles
 
 
-def plot_figure(aggregated: pd.DataFrame, metric: str, title: str, ylabel: str, pdf_path, png_path) -> None:
+def plot_figure(aggregated: pd.DataFrame, metric: str, title: str, ylabel: str, pdf_path, png_path, provenance: str = "") -> None:
     """Draw ``metric`` from an aggregated table as one figure and write it as PDF and PNG.
 
     Panels come in ``panel_index`` order in a grid with a shared y-axis; x is environment steps.
@@ -130,16 +131,27 @@ def plot_figure(aggregated: pd.DataFrame, metric: str, title: str, ylabel: str, 
     fig.supylabel(ylabel)
     handles = legend_handles(curves, shadows)
     fig.legend(handles=handles, loc="outside right center", frameon=False)
-    save(fig, pdf_path, png_path)
+    save(fig, pdf_path, png_path, provenance)
 
 
-def save(fig, pdf_path, png_path) -> None:
+def inputs_summary(inputs_json: str | None) -> str:
+    """One line naming every result that fed the figure (``run_id/seeds_lo-hi@sha256[:12]``),
+    embedded in the PDF and PNG metadata so a figure file says where it came from."""
+    if not inputs_json:
+        return ""
+    results = json.loads(Path(inputs_json).read_text())["results"]
+    return "maprops results: " + " ".join(
+        f"{r['run_id']}/{Path(r['path']).stem}@{r['sha256'][:12]}" for r in results
+    )
+
+
+def save(fig, pdf_path, png_path, provenance: str = "") -> None:
     """Write both files atomically, without timestamps or version strings, then free the figure."""
     try:
         with atomic_path(pdf_path) as tmp:
-            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None})
+            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Subject": provenance or None})
         with atomic_path(png_path) as tmp:
-            fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata={"Software": None})
+            fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata={"Software": None, **({"Description": provenance} if provenance else {})})
     finally:
         plt.close(fig)
 
@@ -152,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ylabel", required=True)
     parser.add_argument("--pdf", required=True)
     parser.add_argument("--png", required=True)
+    parser.add_argument("--inputs", help="the aggregate's record of its result files (pipeline/aggregate.py)")
     args = parser.parse_args(argv)
     try:
         table = pd.read_csv(args.aggregated)
@@ -159,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plot: {args.aggregated}: cannot read ({e})", file=sys.stderr)
         return 1
     try:
-        plot_figure(table, args.metric, args.title, args.ylabel, args.pdf, args.png)
+        plot_figure(table, args.metric, args.title, args.ylabel, args.pdf, args.png, inputs_summary(args.inputs))
     except PlotError as e:
         print(f"plot: {args.aggregated}: {e}", file=sys.stderr)
         return 1

@@ -59,7 +59,7 @@ def test_train_command_writes_the_tidy_csv(tmp_path):
     spec_file.write_text(tiny_spec("props").model_dump_json())
     out = tmp_path / "runs" / "seeds_000-001.csv"
     assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", "0-1", "--out", str(out)]) == 0
-    rows = list(csv.DictReader(out.open()))
+    rows = list(csv.DictReader(line for line in out.open() if not line.startswith("#")))
     assert list(rows[0]) == list(COLUMNS)
     assert [(r["seed"], r["iteration"], r["step"]) for r in rows] == [("0", "1", "8"), ("1", "1", "8"), ("0", "2", "16"), ("1", "2", "16")]
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp file left behind

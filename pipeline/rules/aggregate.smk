@@ -7,8 +7,9 @@ rule aggregate:
         blocks=lambda wc: plan(wc.scale).figure_inputs(wc.figure),
         script=PIPELINE / "aggregate.py",
     output:
-        "results/{scale}/aggregated/{figure}.csv",
+        csv="results/{scale}/aggregated/{figure}.csv",
+        inputs="results/{scale}/aggregated/{figure}.inputs.json",
     params:
         manifest=lambda wc: json.dumps(plan(wc.scale).manifest(wc.figure), sort_keys=True),
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output}"
+        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output.csv} --inputs-out {output.inputs}"

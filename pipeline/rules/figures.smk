@@ -4,6 +4,7 @@
 rule figure:
     input:
         csv="results/{scale}/aggregated/{figure}.csv",
+        inputs="results/{scale}/aggregated/{figure}.inputs.json",
         script=PIPELINE / "plot.py",
     output:
         pdf="results/{scale}/figures/{figure}.pdf",
@@ -14,7 +15,8 @@ rule figure:
         ylabel=lambda wc: plan(wc.scale).library.figure(wc.figure).ylabel,
     shell:
         "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
-        " --title {params.title:q} --ylabel {params.ylabel:q} --pdf {output.pdf} --png {output.png}"
+        " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
+        " --pdf {output.pdf} --png {output.png}"
 
 
 rule paper_figure:
@@ -22,14 +24,16 @@ rule paper_figure:
     input:
         pdf="results/full/figures/{figure}.pdf",
         png="results/full/figures/{figure}.png",
+        inputs="results/full/aggregated/{figure}.inputs.json",
     output:
         pdf="paper_figs/{figure}.pdf",
         png="paper_figs/{figure}.png",
+        inputs="paper_figs/{figure}.inputs.json",
     localrule: True
     run:
         import shutil
         from maprops.io import atomic_path
 
-        for src, dst in ((input.pdf, output.pdf), (input.png, output.png)):
+        for src, dst in ((input.pdf, output.pdf), (input.png, output.png), (input.inputs, output.inputs)):
             with atomic_path(dst) as tmp:
                 shutil.copyfile(src, tmp)

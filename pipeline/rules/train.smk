@@ -1,5 +1,11 @@
 # Training: one process per (run, seed block). A run is named by the hash of its resolved spec.
 
+from pipeline.resources import train_group, train_mem_mb, train_runtime_minutes
+
+
+def block_seeds(wc):
+    return int(wc.hi) - int(wc.lo) + 1
+
 
 rule run_spec:
     """The resolved run spec as JSON: the run's identity and the train job's input."""
@@ -24,6 +30,13 @@ rule train:
     log:
         "results/{scale}/logs/train/{run_id}/seeds_{lo}-{hi}.log",
     threads: 1
+    group: lambda wc: train_group(plan(wc.scale).runs[wc.run_id], block_seeds(wc))
+    # Cluster requests derived from the run spec and block size (pipeline/resources.py); locally
+    # they are only hints. One thread: parallelism is across jobs (and seeds within a job).
+    resources:
+        runtime=lambda wc, attempt: train_runtime_minutes(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
+        mem_mb=lambda wc, attempt: train_mem_mb(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
+        cpus_per_task=1,
     shell:
         "{PYTHON} -m maprops.cli train --run-spec {input.spec} --seeds {wildcards.lo}-{wildcards.hi}"
         " --out {output} > {log} 2>&1"

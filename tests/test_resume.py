@@ -1,0 +1,116 @@
+"""A killed training job resumes from its last snapshot and ends with the uninterrupted numbers."""
+
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from maprops.checkpoint import Checkpoints
+from maprops.cli import main as cli_main
+from maprops.config import RunSpec
+from maprops.provenance import read_provenance
+from maprops.specs import SpecLibrary
+from maprops.train import train
+from tests.helpers import tiny_spec
+
+from pathlib import Path
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+class Killed(Exception):
+    pass
+
+
+class DiesAfterSnapshot(Checkpoints):
+    """Snapshots after every target update and 'dies' right after the ``at``-th one."""
+
+    def __init__(self, path, at: int):
+        super().__init__(path, every_s=0.0)
+        self.at = at
+
+    def after_iteration(self, trainer, rows, elapsed_s):
+        super().after_iteration(trainer, rows, elapsed_s)
+        if trainer.iteration == self.at:
+            raise Killed
+
+
+def smoke_run(game: str, sampler: str) -> RunSpec:
+    """A fig5 cell at smoke scale, with 3 target updates so there is a middle to resume from."""
+    cell = next(c for c in SpecLibrary(SPECS).cells("fig5", "smoke") if c.panel.game == game and c.sampler == sampler)
+    return cell.run.model_copy(update={"total_steps": 3 * cell.run.ppo.batch_size, "eval_every": 1})
+
+
+@pytest.mark.parametrize("game, sampler", [("nonconflict_19", "props"), ("gridworld", "ma_props"), ("boulderpush", "props"), ("lbf", "ma_props")])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, game, sampler):
+    spec = smoke_run(game, sampler)
+    seeds = [0, 1]
+    path = tmp_path / "block.ckpt"
+    with pytest.raises(Killed):
+        train(spec, seeds, DiesAfterSnapshot(path, at=1))
+    assert path.exists()
+    resumed = Checkpoints(path, every_s=0.0)
+    columns = train(spec, seeds, resumed)
+    assert resumed.attempts == 2
+    uninterrupted = train(spec, seeds)
+    assert set(columns) == set(uninterrupted)
+    for name in columns:
+        assert np.array_equal(columns[name], uninterrupted[name]), name
+
+
+def test_a_snapshot_of_another_run_is_ignored(tmp_path, capsys):
+    path = tmp_path / "block.ckpt"
+    with pytest.raises(Killed):
+        train(tiny_spec("props", iterations=3), [0, 1], DiesAfterSnapshot(path, at=1))
+    other = tiny_spec("ma_props", iterations=3)
+    assert np.array_equal(train(other, [0, 1], Checkpoints(path))["success_rate"], train(other, [0, 1])["success_rate"])
+    assert "ignoring a checkpoint" in capsys.readouterr().err
+
+
+def result_table(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_sigkilled_train_command_resumes_to_identical_results(tmp_path):
+    spec_file = tmp_path / "run.json"
+    spec_file.write_text(tiny_spec("ma_props", iterations=20, batch=8).model_dump_json())
+    out, ckpt = tmp_path / "seeds_0-3.csv", tmp_path / "seeds_0-3.ckpt"
+    command = [sys.executable, "-m", "maprops.cli", "train", "--run-spec", str(spec_file), "--seeds", "0-3", "--out", str(out), "--checkpoint-every", "0"]
+
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # kill it right after its third snapshot
+        if line.startswith("checkpoint: iteration 3 "):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert ckpt.exists() and not out.exists()
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    iteration = int(resumed.stderr.split("resuming after iteration ")[1].split()[0])
+    assert iteration >= 3
+    assert not ckpt.exists()  # removed once the result is written
+    assert read_provenance(out)["attempts"] == 2
+
+    reference = tmp_path / "reference.csv"
+    assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", "0-3", "--out", str(reference)]) == 0
+    assert result_table(out) == result_table(reference)
+
+
+def test_show_prints_provenance(tmp_path, capsys):
+    spec = tiny_spec("props")
+    spec_file = tmp_path / "run.json"
+    spec_file.write_text(spec.model_dump_json())
+    out = tmp_path / "seeds_0-1.csv"
+    assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", "0-1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli_main(["show", str(out)]) == 0
+    shown = capsys.readouterr().out
+    for needed in (f"run_id: {spec.run_id()}", "seeds: [0, 1]", "git_commit: ", '  torch: 2.13.0', "wall_time_s: ", "maprops_version: ", '"nonconflict_19"'):
+        assert needed in shown, needed
+    record = read_provenance(out)
+    assert RunSpec.model_validate(record["run_spec"]).run_id() == spec.run_id()
+    assert cli_main(["show", str(spec_file)]) == 2
