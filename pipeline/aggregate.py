@@ -65,6 +65,10 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
     if header not in HEADERS:
         expected = " or ".join(repr(",".join(h)) for h in HEADERS)
         raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {expected}")
+    with open(path, newline="") as f:  # a ragged row is a cut-off or hand-edited file
+        for number, row in enumerate(csv.reader(f), 1):
+            if row and not row[0].startswith("#") and len(row) != len(header):
+                raise AggregationError(f"{path}: line {number} has {len(row)} fields, the header {len(header)}")
     missing = [m for m in metrics if m not in header]
     if missing:
         raise AggregationError(f"{path}: has no column {missing[0]!r} (columns: {','.join(header)})")

@@ -120,6 +120,12 @@ def test_file_split_and_order_do_not_change_output(tmp_path):
     assert by_curve(swapped).equals(by_curve(one))
 
 
+def truncate(path):
+    """A half-written file, as a non-atomic writer killed mid-row would leave it."""
+    text = Path(path).read_text()
+    Path(path).write_text(text[: len(text) - 30])
+
+
 def corrupt_header(path):
     text = Path(path).read_text()
     Path(path).write_text(text.replace("success_rate", "success", 1))
@@ -133,6 +139,7 @@ def corrupt_header(path):
         ("nan", range(5), lambda p: write_block(p, range(5), curve=lambda s: np.full(3, np.nan if s == 3 else 0.5)), "seed 3"),
         ("inf", range(5), lambda p: write_block(p, range(5), curve=lambda s: np.full(3, np.inf if s == 2 else 0.5)), "seed 2"),
         ("header", range(5), lambda p: corrupt_header(write_block(p, range(5))), "header"),
+        ("truncated", range(5), lambda p: truncate(write_block(p, range(5))), "line 16 has 8 fields, the header 9"),
         ("steps", range(5), lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 40 if s == 2 else 30])), "seed 2"),
         ("duplicate step", range(5), lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 20 if s == 4 else 30])), "seed 4"),
     ],
