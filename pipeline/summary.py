@@ -3,7 +3,8 @@
     python pipeline/summary.py results/full/aggregated/fig11.csv [--metric success_rate]
 
 One row per panel, one column per sampler, each cell ``mean [ci_low, ci_high]`` at the last
-evaluated step: the numbers a closing note or a findings page quotes.
+evaluated step: the numbers a closing note or a findings page quotes. A curve missing from the
+table (a cell not yet trained) shows as "not run".
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     cells = last.assign(cell=[f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"])])
     table = cells.pivot(index=["panel_index", "panel_title"], columns="sampler", values="cell")
     samplers = list(dict.fromkeys(rows["sampler"]))
-    return table[samplers].reset_index(level=0, drop=True)
+    return table[samplers].reset_index(level=0, drop=True).fillna("not run")
 
 
 def main(argv: list[str] | None = None) -> int:
