@@ -15,6 +15,9 @@ import sys
 import pandas as pd
 
 
+SAMPLER_ORDER = ("on_policy", "props", "ma_props")
+
+
 def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     rows = aggregated[aggregated["metric"] == metric]
     if rows.empty:
@@ -22,7 +25,8 @@ def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     last = rows[rows["step"] == rows.groupby(["panel", "sampler"])["step"].transform("max")]
     cells = last.assign(cell=[f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"])])
     table = cells.pivot(index=["panel_index", "panel_title"], columns="sampler", values="cell")
-    samplers = list(dict.fromkeys(rows["sampler"]))
+    present = set(rows["sampler"])
+    samplers = [s for s in SAMPLER_ORDER if s in present] + sorted(present - set(SAMPLER_ORDER))
     return table[samplers].reset_index(level=0, drop=True).fillna("not run")
 
 

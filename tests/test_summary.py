@@ -5,7 +5,7 @@ from pipeline.summary import final_table
 
 def test_final_point_per_curve_and_missing_cells():
     rows = []
-    for panel, title, samplers in ((0, "A", ("on_policy", "props")), (1, "B", ("on_policy", "props", "ma_props"))):
+    for panel, title, samplers in ((0, "A", ("props", "on_policy")), (1, "B", ("on_policy", "props", "ma_props"))):
         for sampler in samplers:
             for step, mean in ((10, 0.1), (20, 0.5)):
                 rows.append(dict(panel_index=panel, panel=title.lower(), panel_title=title, sampler=sampler, metric="success_rate",
