@@ -38,9 +38,11 @@ class DiesAfterSnapshot(Checkpoints):
 
 
 def smoke_run(game: str, sampler: str) -> RunSpec:
-    """A fig5 cell at smoke scale, with 3 target updates so there is a middle to resume from."""
+    """A fig5 cell at smoke scale, shrunk to 3 target updates of 16 steps, so there is a middle
+    to resume from and it runs in seconds."""
     cell = next(c for c in SpecLibrary(SPECS).cells("fig5", "smoke") if c.panel.game == game and c.sampler == sampler)
-    return cell.run.model_copy(update={"total_steps": 3 * cell.run.ppo.batch_size, "eval_every": 1})
+    ppo = cell.run.ppo.model_copy(update={"batch_size": 16})
+    return cell.run.model_copy(update={"ppo": ppo, "total_steps": 48, "eval_every": 1})
 
 
 @pytest.mark.parametrize("game, sampler", [("nonconflict_19", "props"), ("gridworld", "ma_props"), ("boulderpush", "props"), ("lbf", "ma_props")])
