@@ -42,9 +42,14 @@ class Checkpoints:
         self.path = Path(path)
         self.every_s = every_s
         self.code = code_fingerprint()
-        self._last_save = time.monotonic()
-        self.wall_time_s = 0.0  # spent by earlier attempts of this job
+        self._started = self._last_save = time.monotonic()
+        self._earlier_wall_time_s = 0.0  # spent by earlier attempts of this job
         self.attempts = 1
+
+    @property
+    def wall_time_s(self) -> float:
+        """Wall time of this job so far, over every attempt."""
+        return self._earlier_wall_time_s + time.monotonic() - self._started
 
     def _identity(self, run_id: str, seeds) -> dict:
         return {"format": FORMAT, "run_id": run_id, "seeds": [int(s) for s in seeds], "code": self.code}
@@ -63,20 +68,20 @@ class Checkpoints:
         if identity != expected:
             print(f"{self.path}: ignoring a checkpoint of {identity}, this job is {expected}", file=sys.stderr)
             return None
-        self.wall_time_s = snapshot["wall_time_s"]
+        self._earlier_wall_time_s = snapshot["wall_time_s"]
         self.attempts = snapshot["attempts"] + 1
         trainer = snapshot["trainer"]
         print(f"{self.path}: resuming after iteration {trainer.iteration} (attempt {self.attempts})", file=sys.stderr)
         return trainer, snapshot["rows"]
 
-    def after_iteration(self, trainer, rows: list, elapsed_s: float) -> None:
+    def after_iteration(self, trainer, rows: list) -> None:
         """Snapshot if ``every_s`` seconds have passed since the last one (0: every iteration)."""
         if time.monotonic() - self._last_save < self.every_s:
             return
         snapshot = self._identity(trainer.spec.run_id(), trainer.seeds) | {
             "trainer": trainer,
             "rows": rows,
-            "wall_time_s": self.wall_time_s + elapsed_s,
+            "wall_time_s": self.wall_time_s,
             "attempts": self.attempts,
         }
         with atomic_path(self.path) as tmp:

@@ -84,6 +84,15 @@ class BoulderPushParams(Frozen):
     sight: int = Field(ge=0, description="radius of the egocentric observation window")
     max_episode_steps: int = Field(ge=1)
 
+    @model_validator(mode="after")
+    def _boulder_fits(self) -> "BoulderPushParams":
+        if min(self.height, self.width) < self.n_agents + 2:
+            raise ValueError(
+                f"a {self.height}x{self.width} grid cannot hold a {self.n_agents}-cell boulder one cell "
+                "from every edge in both orientations: height and width must be >= n_agents + 2"
+            )
+        return self
+
 
 class LBFParams(Frozen):
     """Level-Based Foraging through the real ``lbforaging`` package; see :mod:`maprops.games.lbf`."""
@@ -91,7 +100,7 @@ class LBFParams(Frozen):
     sampling_error: ClassVar[str] = "kl"
 
     kind: Literal["lbf"] = "lbf"
-    field_size: int = Field(ge=2)
+    field_size: int = Field(ge=3, description="food spawns off the edges: rows/cols 1..field_size-2")
     players: int = Field(default=2, ge=1)
     min_player_level: int = Field(default=1, ge=1)
     max_player_level: int = Field(ge=1)
@@ -101,7 +110,24 @@ class LBFParams(Frozen):
     sight: int = Field(ge=1)
     max_episode_steps: int = Field(ge=1)
     force_coop: bool = True
-    penalty: float = Field(ge=0, description="paid (as -penalty) for a failed load")
+    penalty: float = Field(ge=0, allow_inf_nan=False, description="paid (as -penalty) for a failed load")
+
+    @model_validator(mode="after")
+    def _package_can_build_it(self) -> "LBFParams":
+        """Settings ``lbforaging`` would crash on, assert on, or silently bend."""
+        if self.max_player_level < self.min_player_level:
+            raise ValueError(f"max_player_level {self.max_player_level} < min_player_level {self.min_player_level}")
+        if self.min_food_level is not None and self.max_food_level is not None and self.min_food_level > self.max_food_level:
+            raise ValueError(f"min_food_level {self.min_food_level} > max_food_level {self.max_food_level}")
+        lowest_default_max = self.min_player_level * min(self.players, 3)  # the package: sum of the 3 lowest levels
+        if self.max_food_level is None and self.min_food_level is not None and self.min_food_level > lowest_default_max:
+            raise ValueError(
+                f"min_food_level {self.min_food_level} can exceed the default max_food_level (sum of the 3 "
+                f"lowest player levels, as low as {lowest_default_max}); set max_food_level"
+            )
+        if self.players + self.foods > self.field_size**2:
+            raise ValueError(f"{self.players} players and {self.foods} foods do not fit on a {self.field_size}x{self.field_size} field")
+        return self
 
 
 class _Named(Frozen):

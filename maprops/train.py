@@ -16,7 +16,6 @@ Per target update (iteration):
 
 from __future__ import annotations
 
-import time
 from typing import Sequence
 
 import numpy as np
@@ -242,17 +241,16 @@ def train(spec: RunSpec, seeds: Sequence[int], checkpoints=None) -> dict[str, np
     """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:func:`result_columns`),
     one row per (seed, evaluated iteration). With ``checkpoints`` (:class:`maprops.checkpoint.
     Checkpoints`) the block resumes from its last snapshot and snapshots after target updates."""
-    start = time.perf_counter()
     resumed = checkpoints.load(spec.run_id(), seeds) if checkpoints is not None else None
     trainer, rows = resumed if resumed is not None else (Trainer(spec, seeds), [])
-    if spec.fixed_target:  # one long buffer, minutes at most: no intermediate snapshots
+    if spec.fixed_target:  # one growing buffer, minutes at most: no intermediate snapshots
         rows = trainer.fixed_target_rows()
         check_finite(trainer)
-    while not spec.fixed_target and trainer.iteration < spec.iterations:
-        row = trainer.run_iteration()
-        if row is not None:
-            rows.append(row)
-        check_finite(trainer)
-        if checkpoints is not None and trainer.iteration < spec.iterations:
-            checkpoints.after_iteration(trainer, rows, time.perf_counter() - start)
+    else:
+        while trainer.iteration < spec.iterations:
+            if (row := trainer.run_iteration()) is not None:
+                rows.append(row)
+            check_finite(trainer)
+            if checkpoints is not None and trainer.iteration < spec.iterations:
+                checkpoints.after_iteration(trainer, rows)
     return {c: np.concatenate([r[c] for r in rows]) for c in trainer.columns}

@@ -54,21 +54,10 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
     """One seed-block CSV, refused unless its header, keys and requested metrics are clean."""
     path = str(path)
     try:
-        with open(path, newline="") as f:
-            line = f.readline()
-            while line.startswith("#"):  # provenance (maprops.provenance)
-                line = f.readline()
-        header = line.rstrip("\r\n").split(",")
+        header = table_shape(path)
         frame = pd.read_csv(path, comment="#")
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise AggregationError(f"{path}: cannot read ({e})") from e
-    if header not in HEADERS:
-        expected = " or ".join(repr(",".join(h)) for h in HEADERS)
-        raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {expected}")
-    with open(path, newline="") as f:  # a ragged row is a cut-off or hand-edited file
-        for number, row in enumerate(csv.reader(f), 1):
-            if row and not row[0].startswith("#") and len(row) != len(header):
-                raise AggregationError(f"{path}: line {number} has {len(row)} fields, the header {len(header)}")
     missing = [m for m in metrics if m not in header]
     if missing:
         raise AggregationError(f"{path}: has no column {missing[0]!r} (columns: {','.join(header)})")
@@ -84,6 +73,26 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
         seed, step = frame.loc[duplicated, ["seed", "step"]].iloc[0].tolist()
         raise AggregationError(f"{path}: seed {seed} has step {step} more than once")
     return frame
+
+
+def table_shape(path: str) -> list[str]:
+    """The header of a result CSV (after its ``#`` provenance lines), refused unless it is a
+    known result header and every row has as many fields (a ragged row is a cut-off file)."""
+    header = None
+    with open(path, newline="") as f:
+        for number, row in enumerate(csv.reader(f), 1):
+            if not row or row[0].startswith("#"):
+                continue
+            if header is None:
+                header = row
+                if header not in HEADERS:
+                    expected = " or ".join(repr(",".join(h)) for h in HEADERS)
+                    raise AggregationError(f"{path}: header is {','.join(header)!r}, expected {expected}")
+            elif len(row) != len(header):
+                raise AggregationError(f"{path}: line {number} has {len(row)} fields, the header {len(header)}")
+    if header is None:
+        raise AggregationError(f"{path}: empty file")
+    return header
 
 
 def check_finite(frame: pd.DataFrame, column: str, path: str) -> None:

@@ -8,27 +8,30 @@ Runtime model (seconds, before the safety factor), for ``S`` seeds trained in lo
 
     STARTUP_S                                     interpreter, torch import, spec parsing
   + S * total_steps * STEP_S[kind]                 acting, stepping game and shadow buffer, PPO updates
-  + S * total_steps * BEHAVIOR_S[kind] * n / m     PROPS / MA-PROPS only: a behavior update every m
-                                                   steps on the buffer collected so far (n = ppo.batch_size),
-                                                   i.e. about S * n^2 / m per target update
+  + total_steps * n / m * (BLOCK_S[kind] + S * SEED_S[kind])
+                                                   PROPS / MA-PROPS only: a behavior update every m
+                                                   steps on the buffer collected so far (n =
+                                                   ppo.batch_size), about n^2 / m per target update;
+                                                   a block-wide part (Python, kernel launches) plus
+                                                   a per-seed part (the batched arithmetic)
   + S * evaluations * EVAL_S[kind]                 target evaluation + sampling error of both buffers
                                                    (for BoulderPush and LBF: two maximum-likelihood fits)
 
-The constants are per game kind and calibrated at the paper's settings (Tables 2-3) on one core
-of the development machine (``results/*/logs/train/*.log`` print "trained N seeds ... in Xs"):
+The constants are per game kind, fitted to train logs of this repository's runs on one core of
+the 2-core development machine, with other jobs beside them (``results/*/logs/train/*.log``,
+``docs/findings.md``):
 
-- matrix, 100 seeds, 160 steps, n = 20: on-policy 1.8-3.5 s, MA-PROPS 33-71 s, PROPS 61-121 s
-  (``docs/findings.md``); BEHAVIOR_S from PROPS's slowest run. At n = 20 the cost is really the
-  fixed number of behavior gradient steps per update, so the ``* n`` term overestimates larger n.
-- GridWorld, 100 seeds, 25,600 steps, n = 256: PROPS about 15 minutes.
-- BoulderPush, 5 seeds, 98,304 steps, n = 4096: PROPS about 4 CPU-hours.
-- LBF: no full PROPS measurement yet; assumed as costly per step as BoulderPush (``specs/scales.yaml``:
-  "BoulderPush and LBF with PROPS / MA-PROPS cost 1-2 CPU-hours per seed").
+- matrix 2x2, n = 20, 160 steps: PROPS 18-21 s at 5 seeds, 121 s at 100 seeds (fig5 reduced, fig11).
+- GridWorld, n = 256, 25,600 steps: PROPS 3263 s and MA-PROPS 2366 s at 5 seeds; MA-PROPS at
+  100 seeds ran 22 of 100 target updates in 1389 s (a stopped full-scale job).
+- BoulderPush, n = 4096, 98,304 steps: PROPS 4098 s, MA-PROPS 2454 s at 5 seeds; a probe of the
+  first update put 100 seeds at about 12x the cost of 5.
+- LBF, n = 2048, 98,304 steps: PROPS 1084 s, MA-PROPS 2102 s at 5 seeds (the block/seed split
+  is taken from BoulderPush's).
 - EVAL_S from the fixed-target runs of fig4 (10 seeds, 17 checkpoints: BoulderPush 73-106 s,
   LBF 48-200 s, GridWorld 1.3-10 s, matrix about 1 s).
 
-The estimate is linear in seeds, an upper bound: seeds are batched, so a block of 100 costs less
-than 20 blocks of 5. It is multiplied by SAFETY (2) and by the attempt (Snakemake's retries get
+It is multiplied by SAFETY (2) and by the attempt (Snakemake's retries get
 twice, three times... the time), then rounded up to whole minutes, at least MIN_MINUTES.
 Game kinds not listed here get the costliest constants. When new measurements disagree, change
 the constants here: nothing else depends on them, and no run is retrained for it (resources are
@@ -53,8 +56,9 @@ MIN_MINUTES = 5
 BASE_MB = 1024
 PACK_UP_TO_MINUTES = 60  # train jobs this short share cluster submissions (group "trainjobs")
 
-STEP_S = {"matrix": 2e-4, "gridworld": 2e-4, "boulderpush": 3e-4, "lbf": 5e-4}
-BEHAVIOR_S = {"matrix": 3.8e-4, "gridworld": 1.4e-6, "boulderpush": 7.2e-6, "lbf": 1.45e-5}
+STEP_S = {"matrix": 2e-4, "gridworld": 2e-4, "boulderpush": 8e-4, "lbf": 1e-3}
+BLOCK_S = {"matrix": 5e-3, "gridworld": 4.7e-4, "boulderpush": 5e-6, "lbf": 5e-6}
+SEED_S = {"matrix": 3.5e-4, "gridworld": 9e-6, "boulderpush": 1.5e-6, "lbf": 1.5e-6}
 EVAL_S = {"matrix": 0.005, "gridworld": 0.02, "boulderpush": 0.7, "lbf": 1.0}
 BYTES_PER_SAMPLE = {"matrix": 2_200, "gridworld": 3_200, "boulderpush": 12_700, "lbf": 2_700}
 
@@ -73,15 +77,16 @@ def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     kind = spec["game"]["kind"]
     steps = spec["total_steps"]
     n = spec["ppo"]["batch_size"]
-    per_step = _constant(STEP_S, kind)
+    behavior = 0.0
     if spec["sampler"]["kind"] != "on_policy":
-        per_step += _constant(BEHAVIOR_S, kind) * n / spec["sampler"]["batch_size"]
+        per_unit = _constant(BLOCK_S, kind) + n_seeds * _constant(SEED_S, kind)
+        behavior = steps * n / spec["sampler"]["batch_size"] * per_unit
     eval_every = spec.get("eval_every", 1)
     if spec.get("fixed_target"):
         evaluations = steps // eval_every + 1
     else:
         evaluations = (steps // n) // eval_every + 1
-    return STARTUP_S + n_seeds * (steps * per_step + evaluations * _constant(EVAL_S, kind))
+    return STARTUP_S + behavior + n_seeds * (steps * _constant(STEP_S, kind) + evaluations * _constant(EVAL_S, kind))
 
 
 def train_runtime_minutes(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:

@@ -14,8 +14,7 @@ import sys
 
 import pandas as pd
 
-
-SAMPLER_ORDER = ("on_policy", "props", "ma_props")
+from maprops.config import SAMPLER_KINDS  # the paper's order
 
 
 def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -26,7 +25,7 @@ def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     cells = last.assign(cell=[f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"])])
     table = cells.pivot(index=["panel_index", "panel_title"], columns="sampler", values="cell")
     present = set(rows["sampler"])
-    samplers = [s for s in SAMPLER_ORDER if s in present] + sorted(present - set(SAMPLER_ORDER))
+    samplers = [s for s in SAMPLER_KINDS if s in present] + sorted(present - set(SAMPLER_KINDS))
     return table[samplers].reset_index(level=0, drop=True).fillna("not run")
 
 

@@ -31,8 +31,8 @@ class DiesAfterSnapshot(Checkpoints):
         super().__init__(path, every_s=0.0)
         self.at = at
 
-    def after_iteration(self, trainer, rows, elapsed_s):
-        super().after_iteration(trainer, rows, elapsed_s)
+    def after_iteration(self, trainer, rows):
+        super().after_iteration(trainer, rows)
         if trainer.iteration == self.at:
             raise Killed
 

@@ -55,9 +55,16 @@ MEASURED = [
     ("boulderpush", "ma_props", 1, 4096, 1024, True, 64, 10, 105.9),
     ("lbf", "props", 1, 2048, 1024, True, 64, 10, 181.3),
     ("lbf", "on_policy", 1, 2048, 1024, True, 64, 10, 159.8),
-    ("gridworld", "props", 1, 256, 25600, None, 5, 100, 15 * 60),  # reported, full fig5 cell
-    ("boulderpush", "props", 1, 4096, 98304, None, 2, 5, 4 * 3600),  # estimate, reduced fig5 cell
-    ("lbf", "ma_props", 1, 2048, 98304, None, 4, 5, 2102.3),  # measured, reduced fig5 cell (2 busy cores)
+    ("matrix", "props", 1, 20, 160, None, 1, 5, 20.6),  # fig5 at the reduced scale, 2-3 jobs on 2 cores
+    ("gridworld", "props", 1, 256, 25600, None, 5, 5, 3262.5),
+    ("gridworld", "ma_props", 1, 256, 25600, None, 5, 5, 2365.6),
+    ("gridworld", "ma_props", 1, 256, 25600, None, 5, 100, 1389.0 * 100 / 22),  # 22 of 100 updates, stopped
+    ("boulderpush", "on_policy", 1, 4096, 98304, None, 2, 5, 399.6),
+    ("boulderpush", "props", 1, 4096, 98304, None, 2, 5, 4097.8),
+    ("boulderpush", "ma_props", 1, 4096, 98304, None, 2, 5, 2454.1),
+    ("lbf", "on_policy", 1, 2048, 98304, None, 4, 5, 472.4),
+    ("lbf", "props", 1, 2048, 98304, None, 4, 5, 1083.5),
+    ("lbf", "ma_props", 1, 2048, 98304, None, 4, 5, 2102.3),
 ]
 
 

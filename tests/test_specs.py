@@ -135,6 +135,7 @@ def run_validate(root: Path, capsys) -> str:
         ("games/boulderpush.yaml", "set: {penalty: 0.02}", "set: {penalty: -0.02}", "variants.modified.set.penalty", "greater than or equal to 0 (variant 'modified')"),
         ("figures/fig12.yaml", 'title: "Game 1"}', 'title: "Game 1", sweep: nope}', "panels.0.sweep", "unknown sweep 'nope'; known: sweep_nonconflict_19"),
         ("figures/fig12.yaml", 'title: "Game 19 (modified)"}', 'title: "Game 19 (modified)", sweep: sweep_nonconflict_19}', "panels.18.sweep", "trains nonconflict_19/modified with mappo; this panel needs nonconflict_19/modified with ippo"),
+        ("games/boulderpush.yaml", "height: 5", "height: 3", "", "cannot hold a 2-cell boulder"),
         ("games/lbf.yaml", "set: {penalty: 0.015}", "set: {penalti: 0.015}", "variants.modified.set.penalti", "unknown game parameter (variant 'modified')"),
     ],
 )

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import torch
 
+from maprops.config import BoulderPushParams
 from maprops.games.base import JointActionCount, StepResult
 
 # Action order: N (up), S (down), W (left), E (right) as (row, column) deltas.
@@ -65,16 +66,10 @@ class BoulderPushGame(JointActionCount):
         max_episode_steps: int,
         name: str = "boulderpush",
     ):
-        if n_agents < 1:
-            raise ValueError("boulder-push needs at least one agent")
-        if height < n_agents + 2 or width < n_agents + 2:
-            raise ValueError(
-                f"a {height}x{width} grid cannot hold a {n_agents}-cell boulder one cell from every edge in both orientations"
-            )
-        if height * width < 2 * n_agents:
-            raise ValueError("too few free cells to place the agents")
-        if sight < 0 or max_episode_steps < 1:
-            raise ValueError("sight must be >= 0 and max_episode_steps >= 1")
+        BoulderPushParams(  # the specs' rules are the core's rules: one place decides what is valid
+            height=height, width=width, n_agents=n_agents, push_reward=push_reward, penalty=penalty,
+            goal_reward=goal_reward, sight=sight, max_episode_steps=max_episode_steps,
+        )
         self.name = name
         self.height = height
         self.width = width

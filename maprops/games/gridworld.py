@@ -68,7 +68,6 @@ class GridWorldGame(JointActionCount):
         # Every agent's own-first observation order: agent i sees (i, i+1, ..., i-1).
         self._views = torch.tensor([[(i + j) % self.n_agents for j in range(self.n_agents)] for i in range(self.n_agents)])
 
-
     def _move_table(self) -> torch.Tensor:
         """``[cells, actions]`` -> the cell reached, walls blocking."""
         table = torch.zeros(self.size * self.size, len(MOVES), dtype=torch.int64)

@@ -41,12 +41,12 @@ Facts from ``lbforaging/foraging/environment.py`` (2.0.0) that this wrapper reli
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
 from lbforaging.foraging.environment import ForagingEnv
 
+from maprops.config import LBFParams
 from maprops.games.base import JointActionCount, StepResult
 
 N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
@@ -88,8 +88,11 @@ class LBFGame(JointActionCount):
         penalty: float = 0.015,
         name: str = "lbf",
     ):
-        _validate(field_size, players, min_player_level, max_player_level, min_food_level, max_food_level,
-                  foods, sight, max_episode_steps, penalty)
+        LBFParams(  # the specs' rules are the core's rules: one place decides what is valid
+            field_size=field_size, players=players, min_player_level=min_player_level, max_player_level=max_player_level,
+            min_food_level=min_food_level, max_food_level=max_food_level, foods=foods, sight=sight,
+            max_episode_steps=max_episode_steps, force_coop=force_coop, penalty=penalty,
+        )
         self.name = name
         # Everything ForagingEnv is built with; a plain env with these settings is the reference.
         self.settings = dict(
@@ -120,7 +123,6 @@ class LBFGame(JointActionCount):
         self.obs_bounds = (-1.0, float(max(field_size - 1, max_player_level, top_food)))
         self.envs: list[ForagingEnv] = []  # the live instances, row-major over [S, E]
         self._batch: tuple[int, int] | None = None
-
 
     def _seeds(self, batch: tuple[int, int], uniforms, count: int, what: str) -> list[int]:
         s, e = batch
@@ -184,34 +186,3 @@ class LBFGame(JointActionCount):
             truncated=done_t & ~success_t,
         )
 
-
-def _validate(field_size, players, min_player_level, max_player_level, min_food_level, max_food_level,
-              foods, sight, max_episode_steps, penalty) -> None:
-    """Reject settings the package would crash on, assert on, or silently bend."""
-    for label, value, least in (
-        ("field_size", field_size, 3),  # food spawns off the edges: rows/cols 1..field_size-2
-        ("players", players, 1),
-        ("min_player_level", min_player_level, 1),
-        ("foods", foods, 1),
-        ("sight", sight, 1),
-        ("max_episode_steps", max_episode_steps, 1),
-    ):
-        if int(value) != value or value < least:
-            raise ValueError(f"{label} must be an integer >= {least}, got {value!r}")
-    if max_player_level < min_player_level:
-        raise ValueError(f"max_player_level {max_player_level} < min_player_level {min_player_level}")
-    for label, level in (("min_food_level", min_food_level), ("max_food_level", max_food_level)):
-        if level is not None and (int(level) != level or level < 1):
-            raise ValueError(f"{label} must be None or an integer >= 1, got {level!r}")
-    if min_food_level is not None and max_food_level is not None and min_food_level > max_food_level:
-        raise ValueError(f"min_food_level {min_food_level} > max_food_level {max_food_level}")
-    if max_food_level is None and min_food_level is not None and min_food_level > min_player_level * min(players, 3):
-        # The default maximum is the sum of the 3 lowest player levels, drawn per episode.
-        raise ValueError(
-            f"min_food_level {min_food_level} can exceed the default max_food_level "
-            f"(sum of the 3 lowest player levels, as low as {min_player_level * min(players, 3)}); set max_food_level"
-        )
-    if players + foods > field_size * field_size:
-        raise ValueError(f"{players} players and {foods} foods do not fit on a {field_size}x{field_size} field")
-    if not (math.isfinite(penalty) and penalty >= 0):
-        raise ValueError(f"penalty is paid as -penalty for a failed load and must be finite and >= 0, got {penalty!r}")

@@ -35,7 +35,6 @@ class MatrixGame(JointActionCount):
         for joint in optimal:
             self.optimal_mask[encode_joint(torch.tensor(joint), self.n_actions)] = True
 
-
     def _obs(self, batch: tuple[int, int]) -> torch.Tensor:
         return torch.ones(*batch, self.n_agents, 1)
 
