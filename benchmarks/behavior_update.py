@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from maprops.config import SamplerConfig
+from maprops.config import sampler_config
 from maprops.policies import Actors, init_params
 from maprops.rng import SeedStreams
 from maprops.samplers.base import BehaviorData
@@ -57,7 +57,7 @@ def mlp_flops(sizes: tuple[int, ...], rows: int) -> float:
 
 
 def sampler_for(kind: str, obs_dim: int, k: int, seeds: int, rng: SeedStreams):
-    config = SamplerConfig(kind=kind, epochs=1, minibatches=8, target_kl=None)
+    config = sampler_config(kind, epochs=1, minibatches=8, target_kl=None)
     if kind == "ma_props":
         sampler = MaPropsSampler(config, obs_dim, (k,) * N_AGENTS, rng)
         return sampler, sampler.mlp.sizes, seeds

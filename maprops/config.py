@@ -153,24 +153,39 @@ GameConfig = Annotated[
 GAME_KINDS = ("matrix", "gridworld", "boulderpush", "lbf")
 
 
-class SamplerConfig(Frozen):
-    """How data is collected (paper Algorithms 1-2; REFERENCE.md §1).
+class OnPolicyConfig(Frozen):
+    """On-policy sampling: each agent samples from its own target policy. It has no settings,
+    so every on-policy run's identity is free of behavior-update values and a study that varies
+    them reuses the on-policy runs."""
 
-    ``on_policy`` ignores every field but ``kind``. For PROPS and MA-PROPS: the behavior policy
-    is reset to the target and trained every ``batch_size`` (the paper's m) environment steps
-    on everything collected since the last target update.
-    """
+    kind: Literal["on_policy"] = "on_policy"
 
-    kind: Literal["on_policy", "props", "ma_props"]
+
+class BehaviorSamplerConfig(Frozen):
+    """PROPS and MA-PROPS (paper Algorithms 1-2): the behavior policy is reset to the target and
+    trained every ``batch_size`` (the paper's m) environment steps on everything collected since
+    the last target update. ``target_kl`` defaults to the value Table 1 prints (6)."""
+
+    kind: Literal["props", "ma_props"]
     learning_rate: float = Field(default=0.03, gt=0)
     batch_size: int = Field(default=1, ge=1)
     epochs: int = Field(default=16, ge=1)
     minibatches: int = Field(default=8, ge=1)
     clip_coef: float = Field(default=0.3, gt=0)
-    target_kl: float | None = Field(default=0.03, gt=0)
+    target_kl: float | None = Field(default=6.0, gt=0, description="None: never stop the update early")
     max_grad_norm: float = Field(default=0.5, gt=0)
     adam_eps: float = Field(default=1e-5, gt=0)
     hidden_sizes: tuple[int, ...] = (64, 64)
+
+
+SamplerConfig = Annotated[Union[OnPolicyConfig, BehaviorSamplerConfig], Field(discriminator="kind")]
+
+
+def sampler_config(kind: str, **settings) -> OnPolicyConfig | BehaviorSamplerConfig:
+    """The sampler config of ``kind`` with ``settings`` (none for on-policy sampling)."""
+    if kind == "on_policy":
+        return OnPolicyConfig(**settings)
+    return BehaviorSamplerConfig(kind=kind, **settings)
 
 
 class PPOConfig(Frozen):

@@ -57,9 +57,15 @@ class Plan:
         return {name: self.library.sweep_cells(name, self.scale) for name in self.library.sweeps}
 
     @cached_property
+    def _study_cells(self) -> dict[str, list[Cell]]:
+        return {name: self.library.study_cells(name, self.scale) for name in self.library.studies}
+
+    @cached_property
     def runs(self) -> dict[str, str]:
-        """run_id -> canonical run spec JSON, for every run any figure or sweep needs at this scale."""
-        cells = [c for cs in self._cells.values() for c in cs] + [c for cs in self._sweep_cells.values() for _, c in cs]
+        """run_id -> canonical run spec JSON, for every run any figure, study or sweep needs at
+        this scale."""
+        cells = [c for cs in (*self._cells.values(), *self._study_cells.values()) for c in cs]
+        cells += [c for cs in self._sweep_cells.values() for _, c in cs]
         return {c.run.run_id(): c.run.canonical_json() for c in cells}
 
     @property

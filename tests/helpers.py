@@ -1,6 +1,6 @@
 """Small run specs for tests: real code paths at a scale that runs in seconds."""
 
-from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, SamplerConfig
+from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, sampler_config
 
 GAME_19_MODIFIED = [[[5, 5], [1, 3]], [[3, 1], [2, 2]]]
 
@@ -9,7 +9,7 @@ def tiny_spec(sampler: str = "ma_props", algorithm: str = "mappo", iterations: i
     return RunSpec(
         game=MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=GAME_19_MODIFIED, optimal=((0, 0),)),
         algorithm=algorithm,
-        sampler=SamplerConfig(kind=sampler, **sampler_kw),
+        sampler=sampler_config(sampler, **sampler_kw),
         ppo=PPOConfig(batch_size=batch, learning_rate=0.1),
         total_steps=iterations * batch,
         eval_every=1,

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from maprops.config import SamplerConfig
+from maprops.config import sampler_config
 from maprops.policies import Actors, joint_log_probs
 from maprops.rng import SeedStreams
 from maprops.samplers.base import BehaviorData
@@ -50,7 +50,7 @@ def test_props_gradient_is_the_gradient_of_eq3():
 
 def test_ma_props_gradient_is_the_gradient_of_eq3():
     rng, actors, theta, data = _setup()
-    sampler = MaPropsSampler(SamplerConfig(kind="ma_props", hidden_sizes=(16, 16)), D, (K,) * N, rng)
+    sampler = MaPropsSampler(sampler_config("ma_props", hidden_sizes=(16, 16)), D, (K,) * N, rng)
     policy = _CentralizedPolicy(sampler.mlp, data, (K,) * N)
     target = policy.target_logits.gather(-1, policy.joint_actions).squeeze(-1)
     params = torch.randn_like(sampler.params, generator=torch.Generator().manual_seed(4)) * 0.3
@@ -59,7 +59,7 @@ def test_ma_props_gradient_is_the_gradient_of_eq3():
 
 def test_ma_props_behavior_equals_target_right_after_reset():
     rng, actors, theta, data = _setup()
-    sampler = MaPropsSampler(SamplerConfig(kind="ma_props", hidden_sizes=(16, 16)), D, (K,) * N, rng)
+    sampler = MaPropsSampler(sampler_config("ma_props", hidden_sizes=(16, 16)), D, (K,) * N, rng)
     sampler.update(theta, data, (0, 0))  # trains Delta away from zero ...
     obs, target_lp = data.obs, data.target_log_probs
     assert not torch.allclose(torch.softmax(sampler.joint_logits(obs, target_lp), -1), joint_log_probs(target_lp).exp())
@@ -82,7 +82,7 @@ def _uniform_single_state(seen_joint_action: tuple[int, int]):
 
 def test_ma_props_raises_under_sampled_joint_actions():
     rng, actors, theta, data = _uniform_single_state((0, 1))
-    sampler = MaPropsSampler(SamplerConfig(kind="ma_props"), 1, (2, 2), rng)
+    sampler = MaPropsSampler(sampler_config("ma_props"), 1, (2, 2), rng)
     sampler.update(theta, data, (0, 0))
     probs = torch.softmax(sampler.joint_logits(data.obs[:, :1], data.target_log_probs[:, :1]), -1)[0, 0]
     assert probs[1] < 0.25 - 0.01  # (A, B) was over-sampled
@@ -92,7 +92,7 @@ def test_ma_props_raises_under_sampled_joint_actions():
 
 def test_props_lowers_each_agents_sampled_action_but_not_jointly():
     rng, actors, theta, data = _uniform_single_state((0, 1))
-    sampler = PropsSampler(SamplerConfig(kind="props"), actors, theta, rng)
+    sampler = PropsSampler(sampler_config("props"), actors, theta, rng)
     sampler.update(theta, data, (0, 0))
     per_agent = actors.log_probs(sampler.params, data.obs[:, :1]).exp()[0, 0]  # [N, K]
     assert per_agent[0, 0] < 0.5 and per_agent[1, 1] < 0.5  # each agent's own seen action drops
@@ -102,8 +102,8 @@ def test_props_lowers_each_agents_sampled_action_but_not_jointly():
 
 def test_kl_cutoff_stops_the_update():
     rng, actors, theta, data = _uniform_single_state((0, 1))
-    loose = MaPropsSampler(SamplerConfig(kind="ma_props", target_kl=None), 1, (2, 2), rng)
-    tight = MaPropsSampler(SamplerConfig(kind="ma_props", target_kl=1e-4), 1, (2, 2), rng)
+    loose = MaPropsSampler(sampler_config("ma_props", target_kl=None), 1, (2, 2), rng)
+    tight = MaPropsSampler(sampler_config("ma_props", target_kl=1e-4), 1, (2, 2), rng)
     loose.update(theta, data, (0, 0))
     tight.update(theta, data, (0, 0))
     assert tight.steps_taken < loose.steps_taken == 16 * 4

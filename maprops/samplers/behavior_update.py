@@ -20,7 +20,7 @@ from typing import Protocol
 
 import torch
 
-from maprops.config import SamplerConfig
+from maprops.config import BehaviorSamplerConfig
 from maprops.nets import StackedAdam, clip_grad_norm_
 from maprops.rng import SeedStreams, Tag
 
@@ -51,7 +51,7 @@ def behavior_update(
     optimizer: StackedAdam,
     policy: BehaviorPolicy,
     target_log_prob: torch.Tensor,
-    config: SamplerConfig,
+    config: BehaviorSamplerConfig,
     rng: SeedStreams,
     tag: tuple[int, ...],
 ) -> int:

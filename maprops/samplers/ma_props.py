@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from maprops.config import SamplerConfig
+from maprops.config import BehaviorSamplerConfig
 from maprops.games.base import decode_joint, encode_joint
 from maprops.nets import StackedAdam, StackedMLP
 from maprops.policies import init_params, joint_log_probs
@@ -47,7 +47,7 @@ class _CentralizedPolicy:
 class MaPropsSampler:
     ROLE = 3
 
-    def __init__(self, config: SamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
+    def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
         self.config = config
         self.n_actions = n_actions
         self.mlp = StackedMLP((obs_dim * len(n_actions), *config.hidden_sizes, math.prod(n_actions)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from maprops.config import SamplerConfig
+from maprops.config import BehaviorSamplerConfig
 from maprops.nets import StackedAdam
 from maprops.policies import Actors, agent_major, seed_major
 from maprops.rng import SeedStreams, sample_categorical
@@ -44,7 +44,7 @@ class _ProductPolicy:
 
 
 class PropsSampler:
-    def __init__(self, config: SamplerConfig, actors: Actors, target_params: torch.Tensor, rng: SeedStreams):
+    def __init__(self, config: BehaviorSamplerConfig, actors: Actors, target_params: torch.Tensor, rng: SeedStreams):
         self.config = config
         self.actors = actors
         self.rng = rng

@@ -7,7 +7,8 @@ without editing it: ``smoke`` caps seeds and budgets so a figure runs end to end
 
 from __future__ import annotations
 
-from typing import Literal
+import itertools
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -21,14 +22,21 @@ Metric = Literal[
 SamplerKind = Literal["on_policy", "props", "ma_props"]
 
 
+# Dotted run-spec path -> value (or a named value), applied to every cell it concerns; see
+# maprops.specs.overrides.
+Overrides = dict[str, Any]
+
+
 class Panel(Frozen):
     """One panel of a figure. ``sweep`` names a sweep (``specs/sweeps/``) of this game whose best
-    setting per sampler replaces the typed PROPS / MA-PROPS behavior settings."""
+    setting per sampler replaces the typed PROPS / MA-PROPS behavior settings; ``overrides``
+    change this panel's runs after the figure's own overrides."""
 
     game: str
     variant: str = "original"
     title: str
     sweep: str | None = None
+    overrides: Overrides = {}
 
 
 class FigureSpec(Frozen):
@@ -48,6 +56,7 @@ class FigureSpec(Frozen):
     seeds: int = Field(ge=1, description="seeds 0..seeds-1 per cell")
     seed_block: int = Field(ge=1, description="seeds trained together in one process")
     panels: tuple[Panel, ...] = Field(min_length=1)
+    overrides: Overrides = Field(default={}, description="run-spec overrides for every cell of the figure")
 
     @field_validator("samples")
     @classmethod
@@ -55,6 +64,45 @@ class FigureSpec(Frozen):
         if (info.data.get("experiment") == "fixed_target") != (samples is not None):
             raise ValueError("give 'samples' exactly when experiment is fixed_target")
         return samples
+
+
+class StudySpec(Frozen):
+    """A sensitivity study: a base figure's cells trained under every combination of the
+    ``axes`` (run-spec path -> values, crossed in the order written). A setting whose values are
+    the base figure's own reuses the base figure's runs (same resolved spec, same hash)."""
+
+    study: str
+    title: str
+    figure: str = Field(description="the base figure: algorithm, metric, samplers, seeds, panels")
+    panels: tuple[str, ...] | None = Field(
+        default=None, min_length=1, description="the base figure's panels to keep, by game name (default: all)"
+    )
+    axes: dict[str, tuple[Any, ...]] = Field(min_length=1)
+
+    @field_validator("axes")
+    @classmethod
+    def _each_axis_has_values(cls, axes):
+        for path, values in axes.items():
+            if not values:
+                raise ValueError(f"axis {path!r} has no values")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"axis {path!r} lists a value twice")
+        return axes
+
+    def settings(self) -> list[dict[str, Any]]:
+        """Every combination of the axes' values, first axis slowest."""
+        return [dict(zip(self.axes, values)) for values in itertools.product(*self.axes.values())]
+
+    def setting_label(self, setting: dict[str, Any]) -> str:
+        """``learning_rate=0.01, target_kl=authors_code_default``: the last path component where
+        it is unambiguous, the whole path where two axes share it."""
+        leaves = [path.rsplit(".", 1)[-1] for path in self.axes]
+        names = [leaf if leaves.count(leaf) == 1 else path for leaf, path in zip(leaves, self.axes)]
+        return ", ".join(f"{name}={_show(setting[path])}" for name, path in zip(names, self.axes))
+
+
+def _show(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class SweepSpec(Frozen):

@@ -1,22 +1,33 @@
 """All specs of one ``specs/`` folder, cross-checked, and resolved into run specs.
 
 Layout: ``games/*.yaml`` (one game per file, named by its stem), ``hyperparams/{table1,table2,
-table3,behavior}.yaml``, ``figures/*.yaml`` (one figure per file) and ``scales.yaml``. Loading
-collects every error of every file before raising, so one ``maprops validate`` shows them all.
+table3,behavior,sampling_error}.yaml`` and the optional ``hyperparams/named_values.yaml``,
+``figures/*.yaml`` (one figure per file), ``studies/*.yaml``, ``sweeps/*.yaml`` and
+``scales.yaml``. Loading collects every error of every file before raising, so one
+``maprops validate`` shows them all.
+
+Resolution (:meth:`SpecLibrary.run_spec`): the game spec and the paper's tables give a run as
+plain data; the figure's, then the panel's, then a study setting's overrides are applied; then
+the scale's caps; then the whole run is validated strictly. Overrides are checked for every cell
+at load time, so a bad one is a ``FILE:LINE`` error before anything runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from maprops.config import MLEConfig, PPOConfig, RunSpec, SamplerConfig
+from typing import Any
+
+from maprops.config import MLEConfig, PPOConfig, RunSpec
 from maprops.specs.errors import SpecError, SpecErrors
-from maprops.specs.figures import FigureSpec, Panel, Scale, Scales, SweepSpec
+from maprops.specs.figures import FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
+from maprops.specs.overrides import NamedValue, NamedValues, OverrideError, apply_overrides, check_paths, validate_run
 
 HYPERPARAM_FILES = {
     "table1": Table1,
@@ -27,9 +38,13 @@ HYPERPARAM_FILES = {
 }
 
 
+NAMED_VALUES_FILE = "named_values"  # optional: hyperparams/named_values.yaml
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One (panel, sampler) curve of a figure: a run spec and the seeds it needs."""
+    """One (panel, sampler) curve of a figure, or of one setting of a study: a run spec and the
+    seeds it needs. ``setting`` is the study setting's label ("" in a figure)."""
 
     panel_index: int
     panel: Panel
@@ -37,6 +52,7 @@ class Cell:
     run: RunSpec
     seeds: int
     seed_block: int
+    setting: str = ""
 
 
 class SpecLibrary:
@@ -45,6 +61,8 @@ class SpecLibrary:
         self.games: dict[str, MatrixGameSpec | ParamGameSpec] = {}
         self.figures: dict[str, FigureSpec] = {}
         self.sweeps: dict[str, SweepSpec] = {}
+        self.studies: dict[str, StudySpec] = {}
+        self.named_values = NamedValues()
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
         self._lines: dict[str, tuple[Path, dict]] = {}
@@ -88,9 +106,14 @@ class SpecLibrary:
         self.games = self._load_named("games", GameSpec, "name", errors)
         self.figures = self._load_named("figures", FigureSpec, "figure", errors)
         self.sweeps = self._load_named("sweeps", SweepSpec, "sweep", errors)
+        self.studies = self._load_named("studies", StudySpec, "study", errors)
         for name, model in HYPERPARAM_FILES.items():
             path = self.root / "hyperparams" / f"{name}.yaml"
             self.hyperparams[name] = self._load(path, model, errors)
+        named_path = self.root / "hyperparams" / f"{NAMED_VALUES_FILE}.yaml"
+        if named_path.is_file():
+            named = self._load(named_path, dict[str, dict[str, NamedValue]], errors)
+            self.named_values = NamedValues(paths=named or {})
         scales = self._load(self.root / "scales.yaml", Scales, errors)
         self.scales = dict(scales.scales) if scales else {}
 
@@ -117,6 +140,85 @@ class SpecLibrary:
         for name, sweep in self.sweeps.items():
             path, lines = self._lines[str(self.root / "sweeps" / f"{name}.yaml")]
             self._check_game(sweep, path, lines, (), errors)
+        if errors:  # overrides and studies resolve runs: only once every reference is sound
+            return
+        for name, figure in self.figures.items():
+            self._check_overrides(figure, errors)
+        for name, study in self.studies.items():
+            self._check_study(study, errors)
+        self._check_named_values(errors)
+        self._check_unique_names(errors)
+
+    def _spec_lines(self, folder: str, name: str) -> tuple[Path, dict]:
+        return self._lines[str(self.root / folder / f"{name}.yaml")]
+
+    def _check_overrides(self, figure: FigureSpec, errors: list[SpecError]) -> None:
+        """Every figure and panel override names a real field of its runs and gives it a valid
+        value, for every cell it concerns (at full scale; scales only cap budgets)."""
+        path, lines = self._spec_lines("figures", figure.figure)
+        runs = {i: [self._base_run(figure, panel, s) for s in figure.samplers] for i, panel in enumerate(figure.panels)}
+        try:
+            check_paths(figure.overrides, [r for rs in runs.values() for r in rs])
+        except OverrideError as err:
+            errors.append(field_error(path, lines, ("overrides", err.path), str(err)))
+            return
+        for i, panel in enumerate(figure.panels):
+            try:
+                check_paths(panel.overrides, runs[i])
+                for sampler in figure.samplers:
+                    self.run_spec(figure, panel, sampler, Scale())
+            except OverrideError as err:
+                at = ("panels", i, "overrides", err.path) if err.path in panel.overrides else ("overrides", err.path)
+                errors.append(field_error(path, lines, at if err.path else at[:-1], str(err)))
+
+    def _check_study(self, study: StudySpec, errors: list[SpecError]) -> None:
+        path, lines = self._spec_lines("studies", study.study)
+        figure = self.figures.get(study.figure)
+        if figure is None:
+            errors.append(field_error(path, lines, ("figure",), f"unknown figure {study.figure!r}; known: {', '.join(self.figures)}"))
+            return
+        games = [p.game for p in figure.panels]
+        for i, game in enumerate(study.panels or ()):
+            if game not in games:
+                errors.append(field_error(path, lines, ("panels", i), f"figure {figure.figure!r} has no panel of game {game!r}; its games: {', '.join(games)}"))
+        if errors:
+            return
+        panels = [p for p in figure.panels if study.panels is None or p.game in study.panels]
+        runs = [self._base_run(figure, panel, s) for panel in panels for s in figure.samplers]
+        try:
+            check_paths(study.axes, runs)
+        except OverrideError as err:
+            errors.append(field_error(path, lines, ("axes", err.path), str(err)))
+            return
+        for setting in study.settings():
+            try:
+                for panel in panels:
+                    for sampler in figure.samplers:
+                        self.run_spec(figure, panel, sampler, Scale(), setting=setting)
+            except OverrideError as err:
+                at = ("axes", err.path, list(study.axes[err.path]).index(setting[err.path])) if err.path in study.axes else ("axes",)
+                errors.append(field_error(path, lines, at, f"{err} (setting {study.setting_label(setting)})"))
+                return
+
+    def _check_named_values(self, errors: list[SpecError]) -> None:
+        """A named value must name a real run-spec field."""
+        file = self.root / "hyperparams" / f"{NAMED_VALUES_FILE}.yaml"
+        runs = [self._base_run(f, p, s) for f in self.figures.values() for p in f.panels for s in f.samplers]
+        for field in self.named_values.paths:
+            try:
+                check_paths({field: None}, runs)
+            except OverrideError as err:
+                errors.append(field_error(file, self._lines[str(file)][1], (field,), str(err)))
+
+    def _check_unique_names(self, errors: list[SpecError]) -> None:
+        """Figures, studies and sweeps name their outputs: one name, one thing."""
+        seen: dict[str, str] = {}
+        for folder, kind, names in (("figures", "figure", self.figures), ("studies", "study", self.studies), ("sweeps", "sweep", self.sweeps)):
+            for name in names:
+                if name in seen:
+                    path, lines = self._spec_lines(folder, name)
+                    errors.append(field_error(path, lines, (), f"the name {name!r} is also a {seen[name]}; names must be unique across figures, studies and sweeps"))
+                seen.setdefault(name, kind)
 
     def _check_sweep_reference(self, figure, panel, path, lines, at: tuple, errors: list[SpecError]) -> None:
         """A panel may take its behavior settings from a sweep that trained exactly its runs."""
@@ -168,38 +270,57 @@ class SpecLibrary:
         return self.figures[name]
 
     # -- resolution ----------------------------------------------------------------------------
-    def run_spec(self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale, behavior: dict | None = None) -> RunSpec:
-        """The fully resolved training run for one figure cell at one scale; ``behavior``
-        overrides the sampler's Table 1 settings (a sweep's choice)."""
+    def _base_run(self, figure: FigureSpec, panel: Panel, sampler: str, behavior: dict | None = None) -> dict:
+        """One cell's run as plain data, from the game spec and the paper's tables alone (no
+        overrides, no scale); ``behavior`` replaces Table 1 settings (a sweep's choice)."""
         game = self.games[panel.game]
         row = self.table3.rows[game.hyperparams]
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
         ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
-        if sampler == "on_policy":
-            sampler_config = SamplerConfig(kind="on_policy")
-        else:
+        sampler_settings: dict[str, Any] = {"kind": sampler}
+        if sampler != "on_policy":
             typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
-            sampler_config = SamplerConfig(kind=sampler, **{**self.behavior.model_dump(), **typed, **(behavior or {})})
-        if figure.experiment == "fixed_target":
-            total_steps = min(figure.samples, scale.max_samples or figure.samples)
-            eval_every = max(1, total_steps // figure.checkpoints)
-        else:
-            total_steps = game.budget.total_steps
-            if scale.max_iterations is not None:
-                total_steps = min(total_steps, scale.max_iterations * ppo.batch_size)
-            eval_every = game.budget.eval_every
+            sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
         game_config = game.to_config(panel.variant)
-        return RunSpec(
-            game=game_config,
-            algorithm=figure.algorithm,
-            sampler=sampler_config,
-            ppo=ppo,
-            total_steps=total_steps,
-            eval_every=eval_every,
-            eval_episodes=scale.eval_episodes or self.table2.eval_episodes,
-            fixed_target=True if figure.experiment == "fixed_target" else None,
-            sampling_error_fit=self.sampling_error_fit if game_config.sampling_error == "kl" else None,
-        )
+        fixed = figure.experiment == "fixed_target"
+        return {
+            "game": game_config.model_dump(mode="json"),
+            "algorithm": figure.algorithm,
+            "sampler": sampler_settings,
+            "ppo": ppo.model_dump(mode="json"),
+            "total_steps": figure.samples if fixed else game.budget.total_steps,
+            "eval_every": 1 if fixed else game.budget.eval_every,  # fixed target: set by _cap
+            "eval_episodes": self.table2.eval_episodes,
+            "fixed_target": True if fixed else None,
+            "sampling_error_fit": self.sampling_error_fit.model_dump(mode="json") if game_config.sampling_error == "kl" else None,
+        }
+
+    @staticmethod
+    def _cap(run: dict, figure: FigureSpec, scale: Scale, overridden: set[str]) -> None:
+        """Apply the scale's caps in place, after the overrides (a smoke build of an overridden
+        run is still a smoke build)."""
+        total = run["total_steps"]
+        if isinstance(total, int):  # a mistyped override is reported by the validation
+            if figure.experiment == "fixed_target":
+                run["total_steps"] = total = min(total, scale.max_samples or total)
+                if "eval_every" not in overridden:
+                    run["eval_every"] = max(1, total // figure.checkpoints)
+            elif scale.max_iterations is not None and isinstance(run["ppo"]["batch_size"], int):
+                run["total_steps"] = min(total, scale.max_iterations * run["ppo"]["batch_size"])
+        if scale.eval_episodes is not None and isinstance(run["eval_episodes"], int):
+            run["eval_episodes"] = min(run["eval_episodes"], scale.eval_episodes)
+
+    def run_spec(
+        self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale,
+        behavior: dict | None = None, setting: dict | None = None,
+    ) -> RunSpec:
+        """The fully resolved training run for one figure cell at one scale; ``behavior``
+        overrides the sampler's Table 1 settings (a sweep's choice), ``setting`` is a study
+        setting's overrides. Raises :class:`OverrideError` for a bad override."""
+        overrides = {**figure.overrides, **panel.overrides, **(setting or {})}
+        run = apply_overrides(self._base_run(figure, panel, sampler, behavior), overrides, self.named_values)
+        self._cap(run, figure, scale, set(overrides))
+        return validate_run(run, overrides, self.named_values)
 
     def sweep(self, name: str) -> SweepSpec:
         if name not in self.sweeps:
@@ -235,16 +356,38 @@ class SpecLibrary:
         ``best_setting(sweep, sampler) -> Table 1 setting``, the sweep's result (the pipeline
         reads it from the sweep's output); without it those cells are left out. On-policy cells
         never need it."""
-        figure, scale = self.figure(figure_name), self.scale(scale_name)
+        return self._cells(self.figure(figure_name), self.scale(scale_name), best_setting)
+
+    def study(self, name: str) -> StudySpec:
+        if name not in self.studies:
+            raise KeyError(f"unknown study {name!r}; known: {', '.join(self.studies)}")
+        return self.studies[name]
+
+    def study_cells(self, name: str, scale_name: str, best_setting=None) -> list[Cell]:
+        """Every (setting, panel, sampler) cell of a study, settings in the axes' order. A
+        setting equal to the base figure's own values resolves to the base figure's runs."""
+        study = self.study(name)
+        figure, scale = self.figure(study.figure), self.scale(scale_name)
+        cells = []
+        for setting in study.settings():
+            label = study.setting_label(setting)
+            for cell in self._cells(figure, scale, best_setting, study.panels, setting):
+                cells.append(dataclasses.replace(cell, setting=label))
+        return cells
+
+    def _cells(self, figure: FigureSpec, scale: Scale, best_setting=None, games=None, setting=None) -> list[Cell]:
         seeds = min(figure.seeds, scale.seeds or figure.seeds)
         block = min(figure.seed_block, scale.seed_block or figure.seed_block)
         cells = []
         for i, panel in enumerate(figure.panels):
+            if games is not None and panel.game not in games:
+                continue
             for sampler in figure.samplers:
                 behavior = None
                 if panel.sweep is not None and sampler != "on_policy":
                     if best_setting is None:
                         continue
                     behavior = best_setting(panel.sweep, sampler)
-                cells.append(Cell(i, panel, sampler, self.run_spec(figure, panel, sampler, scale, behavior), seeds, block))
+                run = self.run_spec(figure, panel, sampler, scale, behavior, setting)
+                cells.append(Cell(i, panel, sampler, run, seeds, block))
         return cells
