@@ -6,26 +6,42 @@
 #   snakemake --cores 2 results/full/sweeps/sweep_nonconflict_19.csv  # Table 1 sweep of one game
 #
 # Config: `scale` (a name in specs/scales.yaml; default full) picks what `all` builds; `specs`
-# (default: the specs/ folder beside this file) lets a researcher point at their own specs.
-# Any scale can be built by naming its files; each scale has its own tree under results/.
+# (default: the specs/ folder beside this file) lets a researcher point at their own specs;
+# `results` names that folder's output tree (default below). Any scale can be built by naming
+# its files; each scale has its own tree.
+#
+# Output trees: runs are content-addressed (results/<scale>/runs/<hash>/) and shared by every
+# spec folder; everything named after a figure, study or sweep goes to the spec folder's own
+# tree: results/ for the shipped specs, results/<folder name>-<hash of its path>/ for any other.
+# Two spec folders therefore never write the same file, and a tree that another folder's specs
+# built is refused (pipeline/outputs.py).
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # pipeline/ lives beside this file, not in the package
 from pipeline.expand import Plan
+from pipeline.outputs import SHIPPED_OWNER, check_output_tree, claim_output_tree, output_tree, owner
 
-SPECS = config.get("specs", str(Path(workflow.basedir) / "specs"))
+SPECS = str(Path(config.get("specs", Path(workflow.basedir) / "specs")).resolve())
 SCALE = config.get("scale", "full")
+OUT = str(config.get("results") or output_tree(SPECS, workflow.basedir)).rstrip("/")
+OWNER = owner(SPECS, workflow.basedir)
+IS_SHIPPED_SPECS = OWNER == SHIPPED_OWNER
+check_output_tree(OUT, OWNER)
 PYTHON = sys.executable
 PIPELINE = Path(workflow.basedir) / "pipeline"
 _plans = {}
 
 
+onstart:
+    claim_output_tree(OUT, OWNER)
+
+
 def plan(scale):
     """The expanded specs for one scale, built once per Snakemake process."""
     if scale not in _plans:
-        _plans[scale] = Plan(SPECS, scale, best_setting=lambda sweep, sampler: best_setting(scale, sweep, sampler))
+        _plans[scale] = Plan(SPECS, scale, best_setting=lambda sweep, sampler: best_setting(scale, sweep, sampler), out=OUT)
     return _plans[scale]
 
 
@@ -51,12 +67,19 @@ wildcard_constraints:
 rule all:
     input:
         [plan(SCALE).figure_path(f, "pdf") for f in plan(SCALE).figures]
-        if SCALE != "full"
-        else [f"paper_figs/{f}.pdf" for f in plan("full").figures] + ["paper_figs/table1.md"],
+        + [plan(SCALE).study_path(s, ".md") for s in plan(SCALE).studies]
+        if SCALE != "full" or not IS_SHIPPED_SPECS
+        else [f"paper_figs/{f}.pdf" for f in plan("full").figures]
+        + [plan("full").study_path(s, ".md") for s in plan("full").studies]
+        + ["paper_figs/table1.md"],
+    # The claims report is not part of `all`: it reads what exists (run it after a build, or
+    # with --config report=complete to build everything it reads first).
 
 
 include: "pipeline/rules/train.smk"
 include: "pipeline/rules/aggregate.smk"
 include: "pipeline/rules/figures.smk"
+include: "pipeline/rules/report.smk"
 include: "pipeline/rules/tables.smk"
 include: "pipeline/rules/sweeps.smk"
+include: "pipeline/rules/studies.smk"

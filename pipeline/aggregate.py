@@ -37,7 +37,13 @@ from maprops.results import KEY_COLUMNS, METRIC_COLUMNS, RESULT_HEADERS  # noqa:
 HEADERS = [list(h) for h in RESULT_HEADERS.values()]
 INT_COLUMNS = list(KEY_COLUMNS)
 OUTPUT_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "step", "mean", "ci_low", "ci_high", "n_seeds"]
-FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high"}
+# A study's tables lead with the setting (cells carry a "setting" label); a figure's have none.
+SETTING_COLUMN = "setting"
+# Per-seed summaries of every curve: what claims and study tables compare (``--seeds-out``).
+SEED_STATISTICS = ("first", "final", "mean")  # first / last evaluation, mean over evaluations
+SEED_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "seed", *SEED_STATISTICS]
+FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high", "first", "final"}
+INT_OUTPUT_COLUMNS = {"panel_index", "step", "n_seeds", "seed"}
 
 CI_PERCENTILES = (2.5, 97.5)
 MAX_CHUNK_ELEMENTS = 2**22  # bound on one chunk of resampled curves (32 MiB of float64)
@@ -170,12 +176,12 @@ def check_steps(rows: pd.DataFrame, owner: dict[int, str]) -> np.ndarray:
 # --------------------------------------------------------------------------- statistics
 
 
-def curve_rng(seed: int, panel: str, sampler: str, metric: str) -> np.random.Generator:
+def curve_rng(seed: int, panel: str, sampler: str, metric: str, setting: str = "") -> np.random.Generator:
     """The bootstrap generator of one curve, from the global seed and the curve's name only.
 
     A cryptographic hash (not Python's salted ``hash()``) keeps it the same in every process.
     """
-    key = json.dumps([panel, sampler, metric]).encode()
+    key = json.dumps([panel, sampler, metric] + ([setting] if setting else [])).encode()
     return np.random.default_rng([seed, int.from_bytes(hashlib.sha256(key).digest()[:8], "little")])
 
 
@@ -216,34 +222,53 @@ def summarise(curves: np.ndarray, steps: np.ndarray, rng: np.random.Generator, r
 # --------------------------------------------------------------------------- the table
 
 
-def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0) -> pd.DataFrame:
-    """Mean and 95% bootstrap CI of every (panel, sampler, metric) curve, as one tidy table.
+def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0, per_seed: list | None = None) -> pd.DataFrame:
+    """Mean and 95% bootstrap CI of every (setting, panel, sampler, metric) curve, as one tidy table.
 
-    Rows are ordered by panel (first appearance in ``cells``: the plotting order), sampler (first
-    appearance), metric (order of ``metrics``) and step.
+    Rows are ordered by setting, panel (first appearance in ``cells``: the plotting order),
+    sampler (first appearance), metric (order of ``metrics``) and step. A ``setting`` column
+    leads only if cells carry settings (a study). With ``per_seed`` (a list), the per-seed
+    summaries of every curve (:func:`seed_summary`) are appended to it as tables.
     """
     check_request(cells, metrics, resamples)
+    settings = list(dict.fromkeys(c.get(SETTING_COLUMN, "") for c in cells))
     panels = list(dict.fromkeys(c["panel"] for c in cells))
     samplers = list(dict.fromkeys(c["sampler"] for c in cells))
-    by_key = {(c["panel"], c["sampler"]): c for c in cells}
+    by_key = {(c.get(SETTING_COLUMN, ""), c["panel"], c["sampler"]): c for c in cells}
+    columns = output_columns(cells, OUTPUT_COLUMNS)
     tables = []
-    for panel_index, panel in enumerate(panels):
-        for sampler in samplers:
-            cell = by_key.get((panel, sampler))
-            if cell is None:
-                continue
-            steps, curves = load_cell(cell, metrics)
-            for metric in metrics:
-                table = summarise(curves[metric], steps, curve_rng(seed, panel, sampler, metric), resamples)
-                table.insert(0, "metric", metric)
-                table.insert(0, "sampler", sampler)
-                table.insert(0, "panel_title", cell["panel_title"])
-                table.insert(0, "panel", panel)
-                table.insert(0, "panel_index", panel_index)
-                tables.append(table)
+    for setting in settings:
+        for panel_index, panel in enumerate(panels):
+            for sampler in samplers:
+                cell = by_key.get((setting, panel, sampler))
+                if cell is None:
+                    continue
+                steps, curves = load_cell(cell, metrics)
+                labels = {SETTING_COLUMN: setting, "panel_index": panel_index, "panel": panel, "panel_title": cell["panel_title"], "sampler": sampler}
+                for metric in metrics:
+                    rng = curve_rng(seed, panel, sampler, metric, setting)
+                    tables.append(summarise(curves[metric], steps, rng, resamples).assign(**labels, metric=metric))
+                    if per_seed is not None:
+                        per_seed.append(seed_summary(curves[metric], cell["seeds"]).assign(**labels, metric=metric))
     if not tables:
-        return pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
-    return pd.concat(tables, ignore_index=True)[OUTPUT_COLUMNS]
+        return pd.DataFrame({c: [] for c in columns})
+    return pd.concat(tables, ignore_index=True)[columns]
+
+
+def output_columns(cells: list[dict], columns: list[str]) -> list[str]:
+    """``columns``, led by the setting column when the cells belong to a study."""
+    return ([SETTING_COLUMN] if any(c.get(SETTING_COLUMN) for c in cells) else []) + columns
+
+
+def seed_summary(curves: np.ndarray, seeds: list[int]) -> pd.DataFrame:
+    """Each seed's first and final evaluation and its mean over evaluations: the numbers a
+    claim compares across samplers (rows of ``curves`` are in sorted seed order)."""
+    return pd.DataFrame({
+        "seed": sorted(seeds),
+        "first": curves[:, 0] if curves.shape[1] else np.nan,
+        "final": curves[:, -1] if curves.shape[1] else np.nan,
+        "mean": curves.mean(1) if curves.shape[1] else np.nan,
+    })
 
 
 def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None:
@@ -257,31 +282,33 @@ def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None
         missing = {"panel", "panel_title", "sampler", "seeds", "files"} - set(cell)
         if missing:
             raise AggregationError(f"cell {cell}: missing keys {sorted(missing)}")
-        key = (cell["panel"], cell["sampler"])
+        key = (cell.get(SETTING_COLUMN, ""), cell["panel"], cell["sampler"])
         if key in seen:
-            raise AggregationError(f"cell {key[0]}/{key[1]} is listed twice")
+            raise AggregationError(f"cell {'/'.join(k for k in key if k)} is listed twice")
         seen.add(key)
         unknown = [c for c in cell_columns(cell, metrics).values() if c not in METRIC_COLUMNS]
         if unknown:
-            raise AggregationError(f"cell {key[0]}/{key[1]}: unknown result column {unknown[0]!r}; known: {', '.join(METRIC_COLUMNS)}")
+            raise AggregationError(f"cell {key[1]}/{key[2]}: unknown result column {unknown[0]!r}; known: {', '.join(METRIC_COLUMNS)}")
 
 
 def format_value(column: str, value) -> str:
     """Floats in shortest round-trip form, so equal numbers always give equal bytes."""
     if column in FLOAT_OUTPUT_COLUMNS:
         return repr(float(value))
-    if column in ("panel_index", "step", "n_seeds"):
+    if column in INT_OUTPUT_COLUMNS:
         return str(int(value))
     return str(value)
 
 
 def write_aggregate(df: pd.DataFrame, path: str | Path) -> None:
-    """Write the table as CSV atomically: a killed job never leaves half a file."""
+    """Write the table (aggregated curves or per-seed summaries) as CSV atomically, in its own
+    column order: a killed job never leaves half a file."""
+    columns = list(df.columns)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(OUTPUT_COLUMNS)
-        for row in df[OUTPUT_COLUMNS].itertuples(index=False):
-            writer.writerow([format_value(c, v) for c, v in zip(OUTPUT_COLUMNS, row)])
+        writer.writerow(columns)
+        for row in df.itertuples(index=False):
+            writer.writerow([format_value(c, v) for c, v in zip(columns, row)])
 
 
 # --------------------------------------------------------------------------- command line
@@ -303,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest-json", required=True, help="cells, metrics, optional resamples and seed")
     parser.add_argument("--out", required=True, help="aggregated CSV to write")
     parser.add_argument("--inputs-out", help="JSON record of the result files that fed the table (provenance)")
+    parser.add_argument("--seeds-out", help="CSV of every curve's per-seed first, final and mean values")
     args = parser.parse_args(argv)
+    per_seed: list[pd.DataFrame] = []
     try:
         manifest = parse_manifest(args.manifest_json)
         table = aggregate(
@@ -311,12 +340,17 @@ def main(argv: list[str] | None = None) -> int:
             manifest["metrics"],
             resamples=manifest.get("resamples", 10000),
             seed=manifest.get("seed", 0),
+            per_seed=per_seed,
         )
     except AggregationError as e:
         print(f"aggregate: {e}", file=sys.stderr)
         return 1
-    if args.inputs_out:  # before the table: a table on disk always has its record beside it
+    if args.inputs_out:  # before the tables: a table on disk always has its record beside it
         write_inputs_record(manifest["cells"], args.inputs_out)
+    if args.seeds_out:
+        columns = output_columns(manifest["cells"], SEED_COLUMNS)
+        seeds = pd.concat(per_seed, ignore_index=True)[columns] if per_seed else pd.DataFrame({c: [] for c in columns})
+        write_aggregate(seeds, args.seeds_out)
     write_aggregate(table, args.out)
     return 0
 

@@ -1,15 +1,22 @@
-"""Figure spec -> the files the pipeline builds: run specs, seed-block results, aggregates.
+"""Figure, study and sweep specs -> the files the pipeline builds.
 
-Paths (``{scale}`` is a name from ``specs/scales.yaml``):
+Paths (``{scale}`` is a name from ``specs/scales.yaml``; ``{out}`` is the spec folder's output
+tree, ``results`` for the shipped specs, see the Snakefile):
 
-- ``results/{scale}/runs/{run_id}/run.json``         the resolved run spec (its hash is run_id)
+- ``results/{scale}/runs/{run_id}/run.json``           the resolved run spec (its hash is run_id)
 - ``results/{scale}/runs/{run_id}/seeds_{lo}-{hi}.csv``  one training process, seeds lo..hi
-- ``results/{scale}/aggregated/{figure}.csv``        mean and 95% bootstrap CI per curve
-- ``results/{scale}/figures/{figure}.pdf|png``      the figure; full scale is copied to paper_figs/
+- ``{out}/{scale}/aggregated/{figure}.csv``            mean and 95% bootstrap CI per curve
+- ``{out}/{scale}/aggregated/{figure}.seeds.csv``      each seed's first, final and mean value per curve
+- ``{out}/{scale}/figures/{figure}.pdf|png``          the figure; full scale is copied to paper_figs/
+- ``{out}/{scale}/studies/{study}.csv|.seeds.csv|.md|.pdf|.png``  a study's curves, per-seed
+  values, table of final values and differences, and figure (a row per setting)
+- ``{out}/{scale}/REPORT.md``                          the claims report
 
-A run's directory is named by the hash of its resolved spec, so figures that need the same run
-(fig11, fig13, fig14) share it, editing one cell's hyperparameters changes only that cell's
-path, and seeds are not part of it: adding seeds adds blocks and trains only those.
+A run's directory is named by the hash of its resolved spec, so every figure, study, sweep and
+spec folder that needs the same run shares it (fig11, fig13 and fig14 do), editing one cell's
+hyperparameters or overriding it changes only that cell's path, and seeds are not part of it:
+adding seeds adds blocks and trains only those. Everything named after a figure or study lives
+in the spec folder's own output tree, so two spec folders never write the same path.
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
 class Plan:
     """Everything the Snakefile needs to know about one scale of one spec folder."""
 
-    def __init__(self, specs: str | Path, scale: str, best_setting=None):
+    def __init__(self, specs: str | Path, scale: str, best_setting=None, out: str = "results"):
         """``best_setting(sweep, sampler)`` reads a finished sweep's choice (the Snakefile's
-        checkpoint); it is only called for figures whose panels name a sweep."""
+        checkpoint); it is only called for figures whose panels name a sweep. ``out`` is the
+        output tree of this spec folder (runs are shared under ``results/`` whatever it is)."""
         self.library = SpecLibrary(specs)
         self.library.scale(scale)  # unknown scale -> KeyError listing the known ones
         self.scale = scale
+        self.out = out
         self.best_setting = best_setting
         self._figure_cells: dict[str, list[Cell]] = {}
 
@@ -87,6 +96,40 @@ class Plan:
     def figures(self) -> list[str]:
         return list(self.library.figures)
 
+    @property
+    def studies(self) -> list[str]:
+        return list(self.library.studies)
+
+    def study_cells(self, study: str) -> list[Cell]:
+        """Every cell of a study, sweep-dependent ones resolved (this may wait on a sweep)."""
+        return self.library.study_cells(study, self.scale, self.best_setting)
+
+    def study_inputs(self, study: str) -> list[str]:
+        return sorted({path for cell in self.study_cells(study) for path in self.cell_files(cell)})
+
+    def study_manifest(self, study: str) -> dict:
+        """A study's aggregation manifest: the base figure's metrics, one curve per (setting,
+        panel, sampler); each cell carries its setting's label."""
+        figure = self.library.study(study).figure
+        return {
+            "metrics": self.metrics(figure),
+            "cells": [{"setting": c.setting, **self._cell_entry(c, self.columns(figure, c))} for c in self.study_cells(study)],
+        }
+
+    def study_settings(self, study: str) -> list[dict]:
+        """Each setting's label, its overrides as written and as resolved (named values become
+        numbers), and whether it trains exactly the base figure's runs (``base``)."""
+        spec = self.library.study(study)
+        base = {(c.panel.game, c.sampler): c.run.run_id() for c in self.cells(spec.figure)}
+        cells = self.study_cells(study)
+        out = []
+        for setting in spec.settings():
+            label = spec.setting_label(setting)
+            runs = {(c.panel.game, c.sampler): c.run.run_id() for c in cells if c.setting == label}
+            resolved = {path: self.library.named_values.resolve(path, value) for path, value in setting.items()}
+            out.append({"label": label, "overrides": setting, "resolved": resolved, "base": all(base.get(k) == v for k, v in runs.items())})
+        return out
+
     def run_dir(self, run_id: str) -> str:
         return f"results/{self.scale}/runs/{run_id}"
 
@@ -130,4 +173,15 @@ class Plan:
         }
 
     def figure_path(self, figure: str, ext: str) -> str:
-        return f"results/{self.scale}/figures/{figure}.{ext}"
+        return f"{self.out}/{self.scale}/figures/{figure}.{ext}"
+
+    def aggregated_path(self, figure: str, suffix: str = ".csv") -> str:
+        """``suffix`` ".csv" (curves), ".seeds.csv" (per-seed values), ".inputs.json" (record)."""
+        return f"{self.out}/{self.scale}/aggregated/{figure}{suffix}"
+
+    def study_path(self, study: str, suffix: str) -> str:
+        """``suffix`` ".csv", ".seeds.csv", ".inputs.json", ".md", ".pdf" or ".png"."""
+        return f"{self.out}/{self.scale}/studies/{study}{suffix}"
+
+    def report_path(self) -> str:
+        return f"{self.out}/{self.scale}/REPORT.md"

@@ -115,15 +115,26 @@ def plot_figure(aggregated: pd.DataFrame, metric: str, title: str, ylabel: str, 
     check_samplers(curves)
 
     panels = curves[["panel_index", "panel", "panel_title"]].drop_duplicates("panel_index").sort_values("panel_index")
-    n_rows, n_columns = grid_shape(len(panels))
+    settings = list(dict.fromkeys(curves["setting"])) if "setting" in curves else []
+    if settings:  # a study: one row per setting, one column per panel
+        n_rows, n_columns = len(settings), len(panels)
+    else:
+        n_rows, n_columns = grid_shape(len(panels))
     fig, axes = plt.subplots(
         n_rows, n_columns, sharey=True, squeeze=False, layout="constrained",
-        figsize=(2.6 * n_columns, 2.2 * n_rows + 1.0),
+        figsize=(max(2.6 * n_columns, 4.5), 2.2 * n_rows + 1.0),
     )
-    for ax, panel in zip(axes.flat, panels.itertuples(index=False)):
-        draw_panel(ax, curves[curves["panel"] == panel.panel], shadows[shadows["panel"] == panel.panel])
-        ax.set_title(panel.panel_title, fontsize=10)
-    for ax in axes.flat[len(panels):]:
+    for row, setting in enumerate(settings or [None]):
+        in_row = curves if setting is None else curves[curves["setting"] == setting]
+        shadows_in_row = shadows if setting is None else shadows[shadows["setting"] == setting]
+        row_axes = axes.flat if setting is None else axes[row]
+        for ax, panel in zip(row_axes, panels.itertuples(index=False)):
+            draw_panel(ax, in_row[in_row["panel"] == panel.panel], shadows_in_row[shadows_in_row["panel"] == panel.panel])
+            if setting is None or row == 0:
+                ax.set_title(panel.panel_title, fontsize=10)
+        if setting is not None:
+            axes[row][0].set_ylabel(setting.replace(", ", "\n"), fontsize=8)
+    for ax in axes.flat[len(panels):] if not settings else ():
         ax.set_visible(False)
 
     fig.suptitle(title)

@@ -132,8 +132,9 @@ def test_a_panel_can_take_its_behavior_settings_from_a_sweep(tmp_path):
     (tmp_path / "specs/hyperparams/table1.yaml").write_text(
         "learning_rate: [0.3, 0.003]\nbatch_size: [1]\ntarget_kl: [0.03]\nclip_coef: [0.3]\n"
     )
-    for figure in (tmp_path / "specs/figures").glob("*.yaml"):
-        figure.unlink()
+    for spec in [*(tmp_path / "specs/figures").glob("*.yaml"), *(tmp_path / "specs/studies").glob("*.yaml")]:
+        spec.unlink()
+    (tmp_path / "specs/claims.yaml").unlink()  # its claims read the figures removed above
     (tmp_path / "specs/figures/figsweep.yaml").write_text(
         "figure: figsweep\ntitle: sweep-chosen\nalgorithm: mappo\nmetric: success_rate\nylabel: Success rate\n"
         "samplers: [on_policy, props, ma_props]\nseeds: 3\nseed_block: 3\n"

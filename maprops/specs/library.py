@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from maprops.config import MLEConfig, PPOConfig, RunSpec
+from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
@@ -65,11 +66,19 @@ class SpecLibrary:
         self.named_values = NamedValues()
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
+        self.claims = ClaimsSpec()
         self._lines: dict[str, tuple[Path, dict]] = {}
         errors: list[SpecError] = []
         self._load_all(errors)
         if not errors:
             self._check_references(errors)
+        if not errors:  # claims refer to figures: only once those are sound
+            try:
+                self.claims = load_claims(self.root, self)
+            except SpecErrors as err:
+                errors.extend(err.errors)
+            except SpecError as err:
+                errors.append(err)
         if errors:
             raise SpecErrors(errors)
 
@@ -168,8 +177,10 @@ class SpecLibrary:
                 for sampler in figure.samplers:
                     self.run_spec(figure, panel, sampler, Scale())
             except OverrideError as err:
-                at = ("panels", i, "overrides", err.path) if err.path in panel.overrides else ("overrides", err.path)
-                errors.append(field_error(path, lines, at if err.path else at[:-1], str(err)))
+                # a check no single override owns (the budget) goes to the panel's overrides if any
+                in_panel = err.path in panel.overrides or (err.path is None and panel.overrides)
+                at = ("panels", i, "overrides") if in_panel else ("overrides",)
+                errors.append(field_error(path, lines, (*at, err.path) if err.path else at, str(err)))
 
     def _check_study(self, study: StudySpec, errors: list[SpecError]) -> None:
         path, lines = self._spec_lines("studies", study.study)

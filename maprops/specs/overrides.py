@@ -126,6 +126,20 @@ def apply_overrides(run: dict, overrides: dict[str, Any], named: NamedValues) ->
     return out
 
 
+def _data_path(run: dict, loc: tuple) -> list[str]:
+    """A Pydantic error location as a path into the data: a discriminated union adds its tag
+    (``sampler.props.target_kl``), which is not a key of the run."""
+    path, node = [], run
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(str(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(str(part))
+            node = node[part]
+    return path
+
+
 def validate_run(run: dict, overrides: dict[str, Any], named: NamedValues) -> RunSpec:
     """The run spec, validated strictly (as JSON: no string or boolean passes for a number);
     an error is attributed to the override whose path leads to the bad field."""
@@ -133,7 +147,7 @@ def validate_run(run: dict, overrides: dict[str, Any], named: NamedValues) -> Ru
         return RunSpec.model_validate_json(json.dumps(run), strict=True)
     except ValidationError as err:
         first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
+        loc = ".".join(_data_path(run, first["loc"]))
         # None for a model-level check (e.g. the budget) that the overrides together broke
         owner = next((p for p in overrides if loc == p or loc.startswith(p + ".")), None)
         message = first["msg"].removeprefix("Value error, ")

@@ -32,7 +32,10 @@ def validate_main(paths: list[str]) -> int:
             print(err, file=sys.stderr)
             failed = True
             continue
-        print(f"{root}: {len(library.games)} games, {len(library.figures)} figures, {len(library.sweeps)} sweeps, scales {', '.join(library.scales)}: ok")
+        print(
+            f"{root}: {len(library.games)} games, {len(library.figures)} figures, {len(library.studies)} studies, "
+            f"{len(library.sweeps)} sweeps, {len(library.claims.claims)} claims, scales {', '.join(library.scales)}: ok"
+        )
     return 1 if failed else 0
 
 

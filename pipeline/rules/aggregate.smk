@@ -1,4 +1,6 @@
-# Aggregation: every seed block of a figure -> one tidy CSV of mean and 95% bootstrap CI.
+# Aggregation: every seed block of a figure -> one tidy CSV of mean and 95% bootstrap CI per
+# curve, each seed's first/final/mean value per curve (what claims compare), and a record of the
+# result files that fed them.
 import json
 
 
@@ -7,9 +9,13 @@ rule aggregate:
         blocks=lambda wc: plan(wc.scale).figure_inputs(wc.figure),
         script=PIPELINE / "aggregate.py",
     output:
-        csv="results/{scale}/aggregated/{figure}.csv",
-        inputs="results/{scale}/aggregated/{figure}.inputs.json",
+        csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
+        seeds=f"{OUT}/{{scale}}/aggregated/{{figure}}.seeds.csv",
+        inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
     params:
         manifest=lambda wc: json.dumps(plan(wc.scale).manifest(wc.figure), sort_keys=True),
+    log:
+        f"{OUT}/{{scale}}/logs/aggregate/{{figure}}.log",
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output.csv} --inputs-out {output.inputs}"
+        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output.csv}"
+        " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"

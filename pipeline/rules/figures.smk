@@ -3,28 +3,45 @@
 
 rule figure:
     input:
-        csv="results/{scale}/aggregated/{figure}.csv",
-        inputs="results/{scale}/aggregated/{figure}.inputs.json",
+        csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
+        inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
         script=PIPELINE / "plot.py",
     output:
-        pdf="results/{scale}/figures/{figure}.pdf",
-        png="results/{scale}/figures/{figure}.png",
+        pdf=f"{OUT}/{{scale}}/figures/{{figure}}.pdf",
+        png=f"{OUT}/{{scale}}/figures/{{figure}}.png",
     params:
         metric=lambda wc: plan(wc.scale).library.figure(wc.figure).metric,
         title=lambda wc: plan(wc.scale).library.figure(wc.figure).title,
         ylabel=lambda wc: plan(wc.scale).library.figure(wc.figure).ylabel,
+    log:
+        f"{OUT}/{{scale}}/logs/figure/{{figure}}.log",
     shell:
         "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
         " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
-        " --pdf {output.pdf} --png {output.png}"
+        " --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+
+
+def shipped_only(path):
+    """paper_figs/ holds the shipped specs' figures only: another spec folder's figure of the
+    same name must not replace them."""
+
+    def inputs(wc):
+        if not IS_SHIPPED_SPECS:
+            raise ValueError(
+                f"paper_figs/ holds the figures of the shipped specs/; these specs ({SPECS}) build "
+                f"into {OUT}/: ask for {OUT}/full/... instead"
+            )
+        return path.format(**dict(wc.items()))
+
+    return inputs
 
 
 rule paper_figure:
     """Publish a full-scale figure into paper_figs/."""
     input:
-        pdf="results/full/figures/{figure}.pdf",
-        png="results/full/figures/{figure}.png",
-        inputs="results/full/aggregated/{figure}.inputs.json",
+        pdf=shipped_only("results/full/figures/{figure}.pdf"),
+        png=shipped_only("results/full/figures/{figure}.png"),
+        inputs=shipped_only("results/full/aggregated/{figure}.inputs.json"),
     output:
         pdf="paper_figs/{figure}.pdf",
         png="paper_figs/{figure}.png",

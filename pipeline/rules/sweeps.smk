@@ -7,7 +7,7 @@ rule sweep_curves:
         blocks=lambda wc: plan(wc.scale).sweep_inputs(wc.sweep),
         script=PIPELINE / "aggregate.py",
     output:
-        "results/{scale}/sweeps/{sweep}_curves.csv",
+        f"{OUT}/{{scale}}/sweeps/{{sweep}}_curves.csv",
     params:
         manifest=lambda wc: json.dumps(plan(wc.scale).sweep_manifest(wc.sweep), sort_keys=True),
     shell:
@@ -18,10 +18,10 @@ checkpoint sweep:
     """Every setting's final score and, per sampler, the best one (a checkpoint: figure panels
     that name the sweep are resolved from this table)."""
     input:
-        curves="results/{scale}/sweeps/{sweep}_curves.csv",
+        curves=f"{OUT}/{{scale}}/sweeps/{{sweep}}_curves.csv",
         script=PIPELINE / "sweep.py",
     output:
-        "results/{scale}/sweeps/{sweep}.csv",
+        f"{OUT}/{{scale}}/sweeps/{{sweep}}.csv",
     params:
         settings=lambda wc: json.dumps(plan(wc.scale).sweep_settings(wc.sweep), sort_keys=True),
     shell:

@@ -1,0 +1,383 @@
+"""The paper's claims (specs/claims.yaml) + per-seed tables -> REPORT.md, a verdict per claim.
+
+    python pipeline/report.py --specs SPECS --scale SCALE --out-root OUT --out REPORT.md
+
+Verdicts are computed from 95% bootstrap CIs (pipeline/compare.py), never typed by hand, so a
+rebuild after more seeds updates every verdict. A claim is tested on the figure as printed and,
+separately, on every study setting that covers it. A table that does not exist yet makes its
+scope "not run": the report can be built at any time and never asks for training. Every
+generator is seeded from names, so the report is byte-identical on rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
+    sys.path.insert(0, str(REPO))
+
+from maprops.io import atomic_path  # noqa: E402
+from maprops.specs.claims import SHADOW, SHADOW_SUFFIX, Claim, ClaimsSpec, CompareRule  # noqa: E402
+from maprops.specs.errors import SpecError, SpecErrors  # noqa: E402
+from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng  # noqa: E402
+from pipeline.expand import Plan  # noqa: E402
+from pipeline.study_table import SAMPLER_NAMES  # noqa: E402
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = "reproduced", "not reproduced", "inconclusive", "not run"
+PRINTED = "printed settings"
+STATISTICS = {"final": "final value (last evaluation)", "mean": "mean over evaluations", "first": "first evaluation"}
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def side_verdict(estimate: Estimate, bound: float, above: bool, inclusive: bool) -> str:
+    """Where the CI lies relative to ``bound``: reproduced if entirely on the claimed side
+    (``above`` or below; touching the bound counts if ``inclusive``), not reproduced if
+    entirely on the other side, inconclusive if it straddles."""
+    low, high, bound = (estimate.low, estimate.high, bound) if above else (-estimate.high, -estimate.low, -bound)
+    if low > bound or (inclusive and low == bound):
+        return REPRODUCED
+    if high < bound:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def all_of(verdicts: list[str]) -> str:
+    """Every part must hold: one failure decides; missing data otherwise leaves it open."""
+    if NOT_REPRODUCED in verdicts:
+        return NOT_REPRODUCED
+    if NOT_RUN in verdicts:
+        return NOT_RUN
+    return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
+
+
+def majority_of(verdicts: list[str]) -> str:
+    """More than half of the parts decide, either way; any missing part leaves it open."""
+    if NOT_RUN in verdicts:
+        return NOT_RUN
+    for verdict in (REPRODUCED, NOT_REPRODUCED):
+        if 2 * verdicts.count(verdict) > len(verdicts):
+            return verdict
+    return INCONCLUSIVE
+
+
+COMBINE = {"all": all_of, "majority": majority_of}
+
+
+# --------------------------------------------------------------------------- per-seed data
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """Where one scope of a claim reads: the figure as printed, or one study setting."""
+
+    name: str  # PRINTED or the study setting's label
+    study: str | None
+    path: str  # the per-seed table
+    figure: str  # the figure drawn from the same results (PNG)
+    games: tuple[str, ...]
+
+
+def scope_specs(plan: Plan, claim: Claim) -> list[ScopeSpec]:
+    """The printed figure, then every setting of every study of the claim's figure that covers
+    at least one of the claim's panels (evaluated on those panels only)."""
+    library = plan.library
+    games = claim.games(library.figures[claim.figure])
+    scopes = [ScopeSpec(PRINTED, None, plan.aggregated_path(claim.figure, ".seeds.csv"), plan.figure_path(claim.figure, "png"), games)]
+    for study_name, study in library.studies.items():
+        covered = tuple(g for g in games if study.panels is None or g in study.panels)
+        if study.figure == claim.figure and covered:
+            path, figure = plan.study_path(study_name, ".seeds.csv"), plan.study_path(study_name, ".png")
+            scopes += [ScopeSpec(study.setting_label(s), study_name, path, figure, covered) for s in study.settings()]
+    return scopes
+
+
+def tables_read(plan: Plan, claims: ClaimsSpec) -> list[str]:
+    """Every per-seed table the claims read (the report rule's inputs)."""
+    return sorted({scope.path for claim in claims.claims for scope in scope_specs(plan, claim)})
+
+
+def read_tables(paths: list[str]) -> dict[str, pd.DataFrame | None]:
+    """Each table, or None where it does not exist yet."""
+    return {path: pd.read_csv(path) if Path(path).is_file() else None for path in paths}
+
+
+def scope_rows(table: pd.DataFrame | None, scope: ScopeSpec) -> pd.DataFrame | None:
+    if table is None or scope.study is None:
+        return table
+    return table[table["setting"] == scope.name]
+
+
+def seed_values(rows: pd.DataFrame | None, panel: str, sampler: str, metric: str, statistic: str) -> pd.Series | None:
+    """One curve's per-seed statistic indexed by seed, or None if the curve is not there."""
+    if rows is None:
+        return None
+    hit = rows[(rows["panel"] == panel) & (rows["sampler"] == sampler) & (rows["metric"] == metric)]
+    return None if hit.empty else hit.set_index("seed")[statistic].sort_index()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One comparison (or threshold) in one panel."""
+
+    label: str
+    estimate: Estimate | None
+    seeds: str
+    verdict: str
+    difference: bool  # printed with a sign
+
+
+@dataclass(frozen=True)
+class PanelResult:
+    title: str
+    outcomes: tuple[Outcome, ...]
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ScopeResult:
+    spec: ScopeSpec
+    panels: tuple[PanelResult, ...]
+    verdict: str
+
+
+def name(sampler: str) -> str:
+    return SAMPLER_NAMES.get(sampler, sampler)
+
+
+def compare_outcome(rows, rule: CompareRule, against: str, panel: str, metric: str, statistic: str, rng) -> Outcome:
+    """``rule.sampler - against``: two-sample for separate runs, paired by seed for the shadow."""
+    shadow = against == SHADOW
+    label = f"{name(rule.sampler)} − " + ("its shadow on-policy buffer" if shadow else name(against))
+    a = seed_values(rows, panel, rule.sampler, metric, statistic)
+    b = seed_values(rows, panel, rule.sampler if shadow else against, metric + SHADOW_SUFFIX if shadow else metric, statistic)
+    if a is None or b is None:
+        return Outcome(label, None, "", NOT_RUN, True)
+    if shadow:
+        paired = (a - b).dropna()  # aligned on seed
+        if paired.empty:
+            return Outcome(label, None, "", NOT_RUN, True)
+        estimate, seeds = mean_ci(paired.to_numpy(), rng), f"{len(paired)} paired seeds"
+    else:
+        estimate, seeds = difference_ci(a.to_numpy(), b.to_numpy(), rng), f"{len(a)} vs {len(b)} seeds"
+    return Outcome(label, estimate, seeds, side_verdict(estimate, 0.0, rule.direction == "higher", inclusive=False), True)
+
+
+def threshold_outcome(rows, rule, sampler: str, panel: str, metric: str, statistic: str, rng) -> Outcome:
+    above = rule.at_least is not None
+    bound = rule.at_least if above else rule.at_most
+    label = f"{name(sampler)} {'≥' if above else '≤'} {bound:g}"
+    values = seed_values(rows, panel, sampler, metric, statistic)
+    if values is None:
+        return Outcome(label, None, "", NOT_RUN, False)
+    estimate = mean_ci(values.to_numpy(), rng)
+    return Outcome(label, estimate, f"{len(values)} seeds", side_verdict(estimate, bound, above, inclusive=True), False)
+
+
+def panel_result(claim: Claim, rows, scope: ScopeSpec, panel, metric: str) -> PanelResult:
+    key = f"{panel.game}/{panel.variant}"
+    rule = claim.rule
+
+    def rng(*names):
+        return named_rng(claim.id, scope.study or "", scope.name, key, *names)
+
+    if isinstance(rule, CompareRule):
+        outcomes = [compare_outcome(rows, rule, b, key, metric, claim.statistic, rng(rule.sampler, b)) for b in rule.against]
+    else:
+        outcomes = [threshold_outcome(rows, rule, s, key, metric, claim.statistic, rng(s)) for s in rule.samplers]
+    return PanelResult(panel.title, tuple(outcomes), all_of([o.verdict for o in outcomes]))
+
+
+def evaluate(plan: Plan, claim: Claim, tables: dict[str, pd.DataFrame | None]) -> list[ScopeResult]:
+    """Every scope of a claim, with a verdict per panel and per scope."""
+    figure = plan.library.figures[claim.figure]
+    panels = {p.game: p for p in figure.panels}
+    metric = claim.metric_of(figure)
+    results = []
+    for scope in scope_specs(plan, claim):
+        rows = scope_rows(tables[scope.path], scope)
+        done = tuple(panel_result(claim, rows, scope, panels[g], metric) for g in scope.games)
+        results.append(ScopeResult(scope, done, COMBINE[claim.holds_in]([p.verdict for p in done])))
+    return results
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def number(estimate: Estimate, signed: bool) -> str:
+    """2 decimals; 3 when every number of the estimate is below 0.1 in magnitude (small
+    sampling errors would otherwise print as 0.00)."""
+    small = max(abs(estimate.value), abs(estimate.low), abs(estimate.high)) < 0.1
+    return estimate.format(digits=3 if small else 2, signed=signed)
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell(c) for c in cells) + " |"
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [row(header), "|" + "---|" * len(header), *(row(r) for r in rows)]
+
+
+def rule_words(claim: Claim, plan: Plan) -> str:
+    figure = plan.library.figures[claim.figure]
+    metric, statistic = claim.metric_of(figure), STATISTICS[claim.statistic]
+    where = "every panel" if claim.holds_in == "all" else "a majority of the panels"
+    rule = claim.rule
+    if isinstance(rule, CompareRule):
+        others = ", ".join("its own shadow on-policy buffer (paired by seed)" if b == SHADOW else name(b) for b in rule.against)
+        side = "below" if rule.direction == "lower" else "above"
+        minus = "minus" if len(rule.against) == 1 else "minus each of"
+        test = f"{name(rule.sampler)} {minus} {others}, on each seed's {statistic} of {metric}: the 95% CI of the difference lies entirely {side} 0"
+    else:
+        bound = f"at least {rule.at_least:g}" if rule.at_least is not None else f"at most {rule.at_most:g}"
+        test = f"{', '.join(map(name, rule.samplers))}: mean over seeds of each seed's {statistic} of {metric} is {bound}, with its whole 95% CI"
+    return f"{test}, in {where} of figure {claim.figure} ({', '.join(claim.games(figure))})."
+
+
+def outcome_text(outcome: Outcome, own_verdict: bool) -> str:
+    """``label: estimate, seeds``, with the comparison's verdict where a panel has several."""
+    if outcome.estimate is None:
+        return f"{outcome.label}: {NOT_RUN}"
+    verdict = f" ({outcome.verdict})" if own_verdict else ""
+    return f"{outcome.label}: {number(outcome.estimate, outcome.difference)}, {outcome.seeds}{verdict}"
+
+
+def effect_text(claim: Claim, panel: PanelResult) -> str:
+    estimate = panel.outcomes[0].estimate
+    if estimate is None:
+        return NOT_RUN
+    return "yes" if estimate.low <= claim.paper_effect <= estimate.high else "no"
+
+
+def scope_section(claim: Claim, result: ScopeResult) -> list[str]:
+    scope = result.spec
+    heading = f"### {scope.name}" if scope.study is None else f"### study {scope.study}: {scope.name}"
+    header = ["panel", "ours (mean [95% CI], seeds)", "verdict"]
+    effect = claim.paper_effect is not None
+    if effect:
+        header.append(f"paper's effect ({claim.paper_effect:+.2f}) in our CI")
+    rows = []
+    for panel in result.panels:
+        ours = "<br>".join(outcome_text(o, len(panel.outcomes) > 1) for o in panel.outcomes)
+        rows.append([panel.title, ours, panel.verdict] + ([effect_text(claim, panel)] if effect else []))
+    data = f"Data: {scope.path} (per-seed values), {scope.figure} (figure)."
+    return [heading, "", f"Verdict: **{result.verdict}**", "", *table(header, rows), "", data, ""]
+
+
+def claim_section(claim: Claim, results: list[ScopeResult], plan: Plan) -> list[str]:
+    lines = [f"## {claim.id}", "", f"Where: {claim.where}.", "", f"> {claim.paper}", "", f"Test: {rule_words(claim, plan)}", ""]
+    if claim.paper_effect is not None:
+        lines += [f"The paper reports a difference of {claim.paper_effect:+.2f}; the last column says whether our 95% CI contains it (information only: it does not change the verdict).", ""]
+    for result in results:
+        lines += scope_section(claim, result)
+    return lines
+
+
+def studies_shown(results: dict[str, list[ScopeResult]]) -> list[str]:
+    return list(dict.fromkeys(r.spec.study for rs in results.values() for r in rs if r.spec.study))
+
+
+def study_cell(results: list[ScopeResult], study: str, plan: Plan) -> str:
+    verdicts = {r.spec.name: r.verdict for r in results if r.spec.study == study}
+    if not verdicts:
+        return "—"
+    labels = [plan.library.studies[study].setting_label(s) for s in plan.library.studies[study].settings()]
+    return "; ".join(f"{i}: {verdicts[label]}" for i, label in enumerate(labels, 1) if label in verdicts)
+
+
+def ours_in_brief(result: ScopeResult) -> str:
+    """The printed scope's numbers in one cell: the estimate where the claim is one comparison in
+    one panel, else how many panels each verdict has."""
+    outcomes = [o for p in result.panels for o in p.outcomes]
+    if len(outcomes) == 1 and outcomes[0].estimate is not None:
+        return outcome_text(outcomes[0], own_verdict=False)
+    verdicts = [p.verdict for p in result.panels]
+    counts = [f"{verdicts.count(v)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN) if v in verdicts]
+    return f"{len(verdicts)} panels: " + ", ".join(counts)
+
+
+def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Plan) -> list[str]:
+    studies = studies_shown(results)
+    header = ["claim", "paper", "where", "ours (printed settings)", f"verdict, {PRINTED}", *(f"study {s}" for s in studies)]
+    rows = []
+    for claim in claims.claims:
+        printed = next(r for r in results[claim.id] if r.spec.study is None)
+        rows.append([
+            f"[{claim.id}](#{claim.id})", claim.paper, claim.where, ours_in_brief(printed), f"**{printed.verdict}**",
+            *(study_cell(results[claim.id], s, plan) for s in studies),
+        ])
+    lines = table(header, rows) + [""]
+    for study in studies:
+        spec = plan.library.studies[study]
+        settings = "; ".join(f"{i} = {spec.setting_label(s)}" for i, s in enumerate(spec.settings(), 1))
+        lines += [f"Settings of study {study} ({spec.title}): {settings}.", ""]
+    return lines
+
+
+def introduction(plan: Plan) -> list[str]:
+    caps = plan.library.scale(plan.scale).model_dump(exclude_none=True)
+    scale = ", ".join(f"{k} {v}" for k, v in caps.items()) or "no caps: the paper's seeds and budgets"
+    return [
+        f"# Claims report, scale {plan.scale}",
+        "",
+        f"Each claim of the paper listed in specs/claims.yaml, tested on this scale's per-seed results "
+        f"(scale {plan.scale}: {scale}). A claim is tested on its figure as the paper prints it "
+        "(\"printed settings\") and, separately, on every setting of each study that varies that "
+        "figure. Per panel, each comparison is **reproduced** when the 95% bootstrap CI of our estimate "
+        "lies entirely on the side the paper claims, **not reproduced** when it lies entirely on the "
+        "other side, and **inconclusive** when it straddles; **not run** means the results do not exist "
+        "yet. Differences between samplers are two-sample (separate runs); a sampler against its own "
+        "shadow on-policy buffer is paired by seed. Numbers have 2 decimals, 3 when every number of an "
+        "estimate is below 0.1 in magnitude. See docs/claims.md for the rules.",
+        "",
+    ]
+
+
+def render(plan: Plan, claims: ClaimsSpec) -> str:
+    """The whole report as Markdown."""
+    lines = introduction(plan)
+    if not claims.claims:
+        return "\n".join(lines + ["No claims: the spec folder has no claims.yaml, or it lists none.", ""])
+    tables = read_tables(tables_read(plan, claims))
+    results = {claim.id: evaluate(plan, claim, tables) for claim in claims.claims}
+    lines += summary(claims, results, plan)
+    for claim in claims.claims:
+        lines += claim_section(claim, results[claim.id], plan)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", required=True, help="spec folder (holds claims.yaml)")
+    parser.add_argument("--scale", required=True)
+    parser.add_argument("--out-root", required=True, help="the spec folder's output tree, e.g. results")
+    parser.add_argument("--out", required=True, help="the report to write")
+    args = parser.parse_args(argv)
+    try:
+        plan = Plan(args.specs, args.scale, out=args.out_root)
+        text = render(plan, plan.library.claims)
+    except (SpecError, SpecErrors, KeyError, OSError, ValueError) as err:
+        print(f"report: {err}", file=sys.stderr)
+        return 1
+    with atomic_path(args.out) as tmp:
+        Path(tmp).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Studies and output trees through Snakemake at smoke scale: a study reuses every run it shares
+with its base figure, builds its table and figure, and two spec folders never write the same
+file."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.test_pipeline import REPO, planned_jobs, snakemake
+
+TINY_FIGURE = """\
+figure: tiny
+title: tiny
+algorithm: mappo
+metric: success_rate
+ylabel: Success rate
+samplers: [on_policy, props, ma_props]
+seeds: 3
+seed_block: 3
+panels:
+  - {game: nonconflict_19, variant: modified, title: Game 19}
+"""
+TINY_STUDY = """\
+study: tiny_kl
+title: KL cut-off
+figure: tiny
+axes:
+  sampler.target_kl: [6, authors_code_default]
+"""
+SMOKE = ("--config", "scale=smoke")
+
+
+def workflow(root: Path) -> Path:
+    """A private copy of the workflow whose specs hold only the tiny figure and study."""
+    for folder in ("specs", "pipeline"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", root / "Snakefile")
+    for spec in [*(root / "specs/figures").glob("*.yaml"), *(root / "specs/studies").glob("*.yaml"), *(root / "specs/sweeps").glob("*.yaml")]:
+        spec.unlink()
+    (root / "specs/figures/tiny.yaml").write_text(TINY_FIGURE)
+    (root / "specs/studies/tiny_kl.yaml").write_text(TINY_STUDY)
+    (root / "specs/claims.yaml").unlink(missing_ok=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = workflow(tmp_path_factory.mktemp("study"))
+    snakemake(root, "results/smoke/figures/tiny.pdf", *SMOKE)
+    return root
+
+
+def test_study_trains_only_the_runs_its_base_figure_lacks(built):
+    jobs = planned_jobs(built, "results/smoke/studies/tiny_kl.md", *SMOKE)
+    # 2 settings x 3 samplers = 6 curves; on-policy ignores the KL cut-off and the printed
+    # setting is the figure's own runs: only PROPS and MA-PROPS at 0.03 are new
+    assert jobs["train"] == 2
+    snakemake(built, "results/smoke/studies/tiny_kl.md", *SMOKE)
+    assert planned_jobs(built, "results/smoke/studies/tiny_kl.md", *SMOKE) == {}
+
+
+def test_study_outputs(built):
+    study = built / "results/smoke/studies"
+    curves = pd.read_csv(study / "tiny_kl.csv")
+    assert list(curves.columns[:2]) == ["setting", "panel_index"]
+    assert list(dict.fromkeys(curves["setting"])) == ["target_kl=6", "target_kl=authors_code_default"]
+    figure = pd.read_csv(built / "results/smoke/aggregated/tiny.csv")
+    printed = curves[curves["setting"] == "target_kl=6"].drop(columns="setting").reset_index(drop=True)
+    on_policy = lambda t: t[t["sampler"] == "on_policy"][["step", "mean"]].reset_index(drop=True)  # noqa: E731
+    assert on_policy(printed).equals(on_policy(figure))  # the same run, the same numbers
+    seeds = pd.read_csv(study / "tiny_kl.seeds.csv")
+    assert len(seeds) == 2 * 3 * 3  # settings x samplers x seeds (one metric)
+    assert set(seeds.columns) >= {"setting", "sampler", "seed", "first", "final", "mean"}
+    table = (study / "tiny_kl.md").read_text()
+    assert "## target_kl=6 (the base figure's runs)" in table
+    assert "Overrides: sampler.target_kl = 0.03." in table
+    assert table.count("| Game 19 (modified) |") == 0 and table.count("| Game 19 |") == 2
+    assert "MA-PROPS − on-policy" in table and "PROPS − on-policy" in table
+    assert (study / "tiny_kl.png").read_bytes().startswith(b"\x89PNG")
+
+
+def refused(workdir: Path, *args: str) -> str:
+    """Run snakemake expecting a refusal; returns its output."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "--directory", str(workdir), "--cores", "1", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout + proc.stderr
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".snakemake" not in p.parts}
+
+
+def test_two_spec_folders_never_write_the_same_file(built):
+    other = built / "my_specs"
+    shutil.copytree(built / "specs", other)
+    (other / "figures/tiny.yaml").write_text(TINY_FIGURE.replace("title: tiny", "title: mine"))
+    theirs = ("--config", "scale=smoke", f"specs={other}")
+    assert "train" not in planned_jobs(built, "all", *theirs)  # the runs are shared by content
+    shipped = files(built / "results/smoke")
+    snakemake(built, "all", *theirs)
+    trees = [p for p in (built / "results").iterdir() if p.name.startswith("my_specs-")]
+    assert len(trees) == 1 and (trees[0] / "smoke/aggregated/tiny.csv").is_file()
+    assert (trees[0] / ".specs-owner").read_text().strip() == str(other)
+    after = files(built / "results/smoke")
+    assert {k: v for k, v in after.items() if k in shipped} == shipped  # nothing of the shipped tree changed
+
+    # pointing the other folder at the shipped tree, or at paper_figs/, is refused, writing nothing
+    before = files(built)
+    message = refused(built, "all", *theirs, "results=results")
+    assert "results holds outputs built from shipped specs/" in message
+    message = refused(built, "paper_figs/tiny.pdf", *theirs)
+    assert "paper_figs/ holds the figures of the shipped specs/" in message
+    assert files(built) == before
