@@ -176,12 +176,14 @@ def check_steps(rows: pd.DataFrame, owner: dict[int, str]) -> np.ndarray:
 # --------------------------------------------------------------------------- statistics
 
 
-def curve_rng(seed: int, panel: str, sampler: str, metric: str, setting: str = "") -> np.random.Generator:
-    """The bootstrap generator of one curve, from the global seed and the curve's name only.
+def curve_rng(seed: int, panel: str, sampler: str, metric: str) -> np.random.Generator:
+    """The bootstrap generator of one curve, from the global seed and the curve's name only
+    (not a study's setting: the same run shows the same CI in a figure and in every setting of
+    a study that shares it).
 
     A cryptographic hash (not Python's salted ``hash()``) keeps it the same in every process.
     """
-    key = json.dumps([panel, sampler, metric] + ([setting] if setting else [])).encode()
+    key = json.dumps([panel, sampler, metric]).encode()
     return np.random.default_rng([seed, int.from_bytes(hashlib.sha256(key).digest()[:8], "little")])
 
 
@@ -246,7 +248,7 @@ def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, see
                 steps, curves = load_cell(cell, metrics)
                 labels = {SETTING_COLUMN: setting, "panel_index": panel_index, "panel": panel, "panel_title": cell["panel_title"], "sampler": sampler}
                 for metric in metrics:
-                    rng = curve_rng(seed, panel, sampler, metric, setting)
+                    rng = curve_rng(seed, panel, sampler, metric)
                     tables.append(summarise(curves[metric], steps, rng, resamples).assign(**labels, metric=metric))
                     if per_seed is not None:
                         per_seed.append(seed_summary(curves[metric], cell["seeds"]).assign(**labels, metric=metric))

@@ -188,8 +188,8 @@ def panel_result(claim: Claim, rows, scope: ScopeSpec, panel, metric: str) -> Pa
     key = f"{panel.game}/{panel.variant}"
     rule = claim.rule
 
-    def rng(*names):
-        return named_rng(claim.id, scope.study or "", scope.name, key, *names)
+    def rng(*names):  # not named by scope: the same data gives the same CI in every scope
+        return named_rng(claim.id, key, *names)
 
     if isinstance(rule, CompareRule):
         outcomes = [compare_outcome(rows, rule, b, key, metric, claim.statistic, rng(rule.sampler, b)) for b in rule.against]

@@ -34,6 +34,9 @@ def final_values(seeds: pd.DataFrame, metric: str) -> dict[tuple[str, str, str],
 
 
 def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title: str) -> str:
+    """Bootstrap generators are named by panel and samplers, not by setting, so a run that two
+    settings share (on-policy sampling, whose runs no behavior setting changes) shows the same
+    CI in both."""
     values = final_values(seeds, metric)
     panels = list(dict.fromkeys(seeds.sort_values("panel_index")["panel_title"]))
     present = set(seeds["sampler"])
@@ -56,10 +59,10 @@ def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title
             cells = [panel]
             for sampler in samplers:
                 v = values.get((label, panel, sampler))
-                cells.append("not run" if v is None else f"{mean_ci(v, named_rng(label, panel, sampler)).format()} ({len(v)})")
+                cells.append("not run" if v is None else f"{mean_ci(v, named_rng(panel, sampler)).format()} ({len(v)})")
             for a, b, _ in differences:
                 va, vb = values.get((label, panel, a)), values.get((label, panel, b))
-                cells.append("not run" if va is None or vb is None else difference_ci(va, vb, named_rng(label, panel, a, b)).format(signed=True))
+                cells.append("not run" if va is None or vb is None else difference_ci(va, vb, named_rng(panel, a, b)).format(signed=True))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
