@@ -32,6 +32,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def write_columns_csv(path: str | os.PathLike, columns: dict[str, np.ndarray], comments: Sequence[str] = ()) -> None:
     """Write equal-length columns as CSV; floats with 17 significant digits (round-trip exact).
     ``comments`` are whole lines written before the header (each starting with ``#``)."""

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(REPO))
 
-from maprops.io import atomic_path  # noqa: E402
+from maprops.io import atomic_path, write_text_atomic  # noqa: E402
 from maprops.results import KEY_COLUMNS, METRIC_COLUMNS, RESULT_HEADERS  # noqa: E402
 
 HEADERS = [list(h) for h in RESULT_HEADERS.values()]
@@ -378,8 +378,7 @@ def inputs_record(cells: list[dict]) -> dict:
 
 
 def write_inputs_record(cells: list[dict], path: str) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(inputs_record(cells), indent=1, sort_keys=True) + "\n")
+    write_text_atomic(path, json.dumps(inputs_record(cells), indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -175,6 +175,13 @@ class Plan:
     def figure_path(self, figure: str, ext: str) -> str:
         return f"{self.out}/{self.scale}/figures/{figure}.{ext}"
 
+    def published_png(self, figure: str) -> str:
+        """Where a reader finds the figure's PNG: ``paper_figs/`` for the shipped specs at full
+        scale (the copy the repository keeps), else the figure in the output tree."""
+        if self.out == "results" and self.scale == "full":
+            return f"paper_figs/{figure}.png"
+        return self.figure_path(figure, "png")
+
     def aggregated_path(self, figure: str, suffix: str = ".csv") -> str:
         """``suffix`` ".csv" (curves), ".seeds.csv" (per-seed values), ".inputs.json" (record)."""
         return f"{self.out}/{self.scale}/aggregated/{figure}{suffix}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from maprops.io import atomic_path
+from maprops.io import write_text_atomic
 
 SHIPPED_SPECS = "specs"  # beside the Snakefile
 SHIPPED_OWNER = "shipped specs/"  # the marker's text for them: the same wherever the clone lives
@@ -57,5 +57,4 @@ def claim_output_tree(tree: str | Path, who: str) -> None:
     marker = Path(tree) / MARKER
     if not marker.is_file():
         marker.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(marker) as tmp:
-            Path(tmp).write_text(who + "\n")
+        write_text_atomic(marker, who + "\n")

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(REPO))
 
-from maprops.io import atomic_path  # noqa: E402
+from maprops.io import write_text_atomic  # noqa: E402
 from maprops.specs.claims import SHADOW, SHADOW_SUFFIX, Claim, ClaimsSpec, CompareRule  # noqa: E402
 from maprops.specs.errors import SpecError, SpecErrors  # noqa: E402
 from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng  # noqa: E402
@@ -90,7 +90,7 @@ def scope_specs(plan: Plan, claim: Claim) -> list[ScopeSpec]:
     at least one of the claim's panels (evaluated on those panels only)."""
     library = plan.library
     games = claim.games(library.figures[claim.figure])
-    scopes = [ScopeSpec(PRINTED, None, plan.aggregated_path(claim.figure, ".seeds.csv"), plan.figure_path(claim.figure, "png"), games)]
+    scopes = [ScopeSpec(PRINTED, None, plan.aggregated_path(claim.figure, ".seeds.csv"), plan.published_png(claim.figure), games)]
     for study_name, study in library.studies.items():
         covered = tuple(g for g in games if study.panels is None or g in study.panels)
         if study.figure == claim.figure and covered:
@@ -308,7 +308,7 @@ def ours_in_brief(result: ScopeResult) -> str:
         return outcome_text(outcomes[0], own_verdict=False)
     verdicts = [p.verdict for p in result.panels]
     counts = [f"{verdicts.count(v)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN) if v in verdicts]
-    return f"{len(verdicts)} panels: " + ", ".join(counts)
+    return f"{len(verdicts)} panel{'s' if len(verdicts) > 1 else ''}: " + ", ".join(counts)
 
 
 def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Plan) -> list[str]:
@@ -374,8 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SpecError, SpecErrors, KeyError, OSError, ValueError) as err:
         print(f"report: {err}", file=sys.stderr)
         return 1
-    with atomic_path(args.out) as tmp:
-        Path(tmp).write_text(text)
+    write_text_atomic(args.out, text)
     return 0
 
 

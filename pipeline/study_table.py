@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:  # run as a script: make the repo's packages impor
     sys.path.insert(0, str(REPO))
 
 from maprops.config import SAMPLER_KINDS  # noqa: E402  (the paper's order)
-from maprops.io import atomic_path  # noqa: E402
+from maprops.io import write_text_atomic  # noqa: E402
 from pipeline.compare import difference_ci, mean_ci, named_rng  # noqa: E402
 
 DIFFERENCES = (("ma_props", "on_policy", "MA-PROPS − on-policy"), ("props", "on_policy", "PROPS − on-policy"))
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as err:
         print(f"study_table: {args.seeds}: {err}", file=sys.stderr)
         return 1
-    with atomic_path(args.out) as tmp:
-        Path(tmp).write_text(text)
+    write_text_atomic(args.out, text)
     return 0
 
 

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(REPO))
 
-from maprops.io import atomic_path  # noqa: E402
+from maprops.io import write_text_atomic  # noqa: E402
 from maprops.specs import SpecLibrary  # noqa: E402
 from maprops.specs.errors import SpecErrors  # noqa: E402
 
@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out_dir)
     for name, table in tables(library).items():
         for ext, render in (("md", markdown), ("tex", latex)):
-            with atomic_path(out / f"{name}.{ext}") as tmp:
-                Path(tmp).write_text(render(*table))
+            write_text_atomic(out / f"{name}.{ext}", render(*table))
     return 0
 
 

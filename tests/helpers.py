@@ -15,3 +15,11 @@ def tiny_spec(sampler: str = "ma_props", algorithm: str = "mappo", iterations: i
         eval_every=1,
         eval_episodes=10,
     )
+
+
+def tiny_figure(samplers: str, seeds: int, panels: str) -> str:
+    """A figure spec named ``tiny`` (MAPPO success rate) for spec-level and pipeline tests."""
+    return (
+        "figure: tiny\ntitle: tiny\nalgorithm: mappo\nmetric: success_rate\nylabel: Success rate\n"
+        f"samplers: [{samplers}]\nseeds: {seeds}\nseed_block: {seeds}\npanels:\n{panels}"
+    )

@@ -8,22 +8,14 @@ from pathlib import Path
 import pytest
 
 from maprops.specs import SpecErrors, SpecLibrary
+from tests.helpers import tiny_figure
 
 REPO = Path(__file__).resolve().parents[1]
 
-TINY_FIGURE = """\
-figure: tiny
-title: tiny
-algorithm: mappo
-metric: success_rate
-ylabel: Success rate
-samplers: [on_policy, ma_props]
-seeds: 4
-seed_block: 4
-panels:
-  - {game: nonconflict_19, variant: modified, title: Game 19}
-  - {game: nonconflict_01, title: Game 1}
-"""
+TINY_FIGURE = tiny_figure("on_policy, ma_props", 4, (
+    "  - {game: nonconflict_19, variant: modified, title: Game 19}\n"
+    "  - {game: nonconflict_01, title: Game 1}\n"
+))
 
 
 @pytest.fixture

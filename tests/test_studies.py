@@ -10,20 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.helpers import tiny_figure
 from tests.test_pipeline import REPO, planned_jobs, snakemake
 
-TINY_FIGURE = """\
-figure: tiny
-title: tiny
-algorithm: mappo
-metric: success_rate
-ylabel: Success rate
-samplers: [on_policy, props, ma_props]
-seeds: 3
-seed_block: 3
-panels:
-  - {game: nonconflict_19, variant: modified, title: Game 19}
-"""
+TINY_FIGURE = tiny_figure("on_policy, props, ma_props", 3, "  - {game: nonconflict_19, variant: modified, title: Game 19}\n")
 TINY_STUDY = """\
 study: tiny_kl
 title: KL cut-off

@@ -15,10 +15,9 @@ rule run_spec:
         spec=lambda wc: plan(wc.scale).runs[wc.run_id],
     localrule: True
     run:
-        from maprops.io import atomic_path
+        from maprops.io import write_text_atomic
 
-        with atomic_path(output[0]) as tmp:
-            Path(tmp).write_text(params.spec + "\n")
+        write_text_atomic(output[0], params.spec + "\n")
 
 
 rule train:
