@@ -82,6 +82,14 @@ def test_rebuilds_only_what_changed(built):
     plot = workdir / "pipeline/plot.py"
     plot.write_text(plot.read_text() + "\n# edited\n")
     assert planned_jobs(workdir, target, *config) == {"figure": 1}
+    snakemake(workdir, target, *config)
+    # an edit to the rule that writes run.json rewrites the run specs but retrains nothing:
+    # a run spec's content is fixed by its path
+    rules = workdir / "pipeline/rules/train.smk"
+    line = '        write_text_atomic(output[0], params.spec + "\\n")\n'
+    assert line in rules.read_text()
+    rules.write_text(rules.read_text().replace(line, line + "        assert Path(output[0]).is_file()\n"))
+    assert planned_jobs(workdir, target, *config) == {"run_spec": 15}
 
 
 def test_figure_and_table_record_the_results_that_fed_them(built):

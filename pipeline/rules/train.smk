@@ -23,7 +23,9 @@ rule run_spec:
 rule train:
     """Train seeds lo..hi of one run in lock-step (one thread; parallelism is across jobs)."""
     input:
-        spec="results/{scale}/runs/{run_id}/run.json",
+        # ancient: a run.json's content is fixed by its path (the hash of that content), so a
+        # rewritten run.json (e.g. after an edit to the run_spec rule) never means a new run
+        spec=ancient("results/{scale}/runs/{run_id}/run.json"),
     output:
         "results/{scale}/runs/{run_id}/seeds_{lo}-{hi}.csv",
     log:
