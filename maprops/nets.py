@@ -142,11 +142,9 @@ class StackedAdam:
     advance the step count that drives bias correction).
 
     The update is PyTorch's own fused CPU kernel (``torch._fused_adam_``, the kernel behind
-    ``torch.optim.Adam(fused=True)``): one pass over memory instead of the ~10 elementwise
-    passes of an unfused Adam, which matters because the behavior update takes thousands of
-    tiny steps per target update. Consecutive active seeds with the same step count (the usual
-    case: all of them) share bias corrections, so they go to the kernel as one tensor; a seed
-    that stopped early splits the run. Elementwise, so the grouping never changes a number.
+    ``torch.optim.Adam(fused=True)``) applied to per-seed row views: one pass over memory
+    instead of the ~10 elementwise passes of an unfused Adam, which matters because the
+    behavior update takes thousands of tiny steps per target update.
     """
 
     def __init__(self, param: torch.Tensor, groups: int, lr: float, eps: float, betas=(0.9, 0.999)):
@@ -160,45 +158,34 @@ class StackedAdam:
         self.exp_avg_sq = torch.zeros_like(rows)
         self.steps = torch.zeros(groups)
         self._all = torch.ones(groups, dtype=torch.bool)
-        self._forget_runs()
+        self._build_views()
 
-    def _forget_runs(self) -> None:
+    def _build_views(self) -> None:
+        """Per-seed row views of the parameter and the state, the fused kernel's inputs."""
+        rows = self.param.view(len(self.steps), -1)
+        state = (rows, self.grad, self.exp_avg, self.exp_avg_sq, self.steps)
+        self._views = [tuple(t[i] for t in state) for i in range(len(self.steps))]
         self._cached_mask: torch.Tensor | None = None
         self._lists: tuple[list, ...] = ()
 
     def __getstate__(self):
-        """Snapshots (maprops.checkpoint) keep the tensors, not the cached kernel inputs."""
+        """Snapshots (maprops.checkpoint) keep the tensors, not the per-seed view lists: those
+        are rebuilt on load, and serializing S views of S rows each would cost O(S^2) bytes."""
         state = self.__dict__.copy()
-        for name in ("_cached_mask", "_lists"):
+        for name in ("_views", "_cached_mask", "_lists"):
             state.pop(name)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._forget_runs()
-
-    def _runs(self, mask: torch.Tensor) -> list[tuple[int, int]]:
-        """Maximal ranges of consecutive active seeds with equal step counts."""
-        runs: list[tuple[int, int]] = []
-        steps = self.steps.tolist()
-        for i in mask.nonzero().flatten().tolist():
-            if runs and runs[-1][1] == i and steps[i] == steps[runs[-1][0]]:
-                runs[-1] = (runs[-1][0], i + 1)
-            else:
-                runs.append((i, i + 1))
-        return runs
+        self._build_views()
 
     def _active_lists(self, mask: torch.Tensor | None) -> tuple[list, ...]:
-        """The kernel's inputs for the active seeds, one tensor per run. All active seeds step
-        together, so the runs only change when the mask does."""
         if mask is None:
             mask = self._all
         if self._cached_mask is None or not torch.equal(mask, self._cached_mask):
-            rows = self.param.view(len(self.steps), -1)
-            state = (rows, self.grad, self.exp_avg, self.exp_avg_sq)
-            runs = self._runs(mask)
-            self._lists = tuple([t[a:b].reshape(-1) for a, b in runs] for t in state) + ([self.steps[a] for a, _ in runs],)
-            self._lists = self._lists if runs else ()
+            chosen = [self._views[i] for i in mask.nonzero().flatten().tolist()]
+            self._lists = tuple(list(col) for col in zip(*chosen)) if chosen else ()
             self._cached_mask = mask.clone()
         return self._lists
 

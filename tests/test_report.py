@@ -212,7 +212,7 @@ def test_shipped_claims_without_results_are_all_not_run(tmp_path, library):
 def test_report_on_synthetic_tables_is_deterministic(tmp_path):
     out_root = tmp_path / "out"
     plan = Plan(SPECS, "smoke", out=str(out_root))
-    write_figure(plan, "fig5", {
+    write_figure(plan, "fig5_gridworld", {
         ("gridworld", "ma_props", "success_rate"): noisy(0.65, spread=0.05, seed=1),
         ("gridworld", "on_policy", "success_rate"): noisy(0.5, spread=0.05, seed=2),
         ("gridworld", "props", "success_rate"): noisy(0.6, spread=0.05, seed=3),
@@ -230,7 +230,7 @@ def test_report_on_synthetic_tables_is_deterministic(tmp_path):
     assert re.search(r"\| GridWorld \| MA-PROPS − on-policy: \+0\.1\d \[\+0\.\d\d, \+0\.\d\d\], 10 vs 10 seeds \| reproduced \| yes \|", gain)
     drop = report.split("## fig5_gridworld_props_drop", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"^\| GridWorld \| PROPS − on-policy: .* \| not reproduced \| no \|$", drop, re.M), drop
-    assert f"Data: {out_root}/smoke/aggregated/fig5.seeds.csv (per-seed values), {out_root}/smoke/figures/fig5.png (figure)." in drop
+    assert f"Data: {out_root}/smoke/aggregated/fig5_gridworld.seeds.csv (per-seed values), {out_root}/smoke/figures/fig5_gridworld.png (figure)." in drop
 
 
 def test_no_claims_file_gives_an_empty_spec_and_a_short_report(tmp_path, library):
