@@ -237,12 +237,15 @@ def check_finite(trainer: "Trainer") -> None:
             )
 
 
-def train(spec: RunSpec, seeds: Sequence[int], checkpoints=None) -> dict[str, np.ndarray]:
+def train(spec: RunSpec, seeds: Sequence[int], checkpoints=None, progress=None) -> dict[str, np.ndarray]:
     """Train ``spec`` for every seed in ``seeds`` at once; returns tidy columns (:func:`result_columns`),
     one row per (seed, evaluated iteration). With ``checkpoints`` (:class:`maprops.checkpoint.
-    Checkpoints`) the block resumes from its last snapshot and snapshots after target updates."""
+    Checkpoints`) the block resumes from its last snapshot and snapshots after target updates;
+    ``progress`` (:class:`maprops.progress.Progress`) hears of every target update."""
     resumed = checkpoints.load(spec.run_id(), seeds) if checkpoints is not None else None
     trainer, rows = resumed if resumed is not None else (Trainer(spec, seeds), [])
+    if progress is not None:
+        progress.start(trainer.iteration)
     if spec.fixed_target:  # one growing buffer, minutes at most: no intermediate snapshots
         rows = trainer.fixed_target_rows()
         check_finite(trainer)
@@ -251,6 +254,8 @@ def train(spec: RunSpec, seeds: Sequence[int], checkpoints=None) -> dict[str, np
             if (row := trainer.run_iteration()) is not None:
                 rows.append(row)
             check_finite(trainer)
+            if progress is not None:
+                progress.after_iteration(trainer.iteration)
             if checkpoints is not None and trainer.iteration < spec.iterations:
                 checkpoints.after_iteration(trainer, rows)
     return {c: np.concatenate([r[c] for r in rows]) for c in trainer.columns}

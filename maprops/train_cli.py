@@ -36,6 +36,7 @@ def train_main(run_spec: str, seeds: str, out: str, checkpoint: str | None = Non
     """Train, then write the result CSV (provenance first) atomically. The snapshot file
     (default: ``OUT`` with suffix ``.ckpt``) lets a killed job resume; it is removed on success."""
     from maprops.checkpoint import Checkpoints
+    from maprops.progress import Progress
     from maprops.provenance import header_lines, provenance
     from maprops.train import NonFiniteError, train
 
@@ -48,7 +49,8 @@ def train_main(run_spec: str, seeds: str, out: str, checkpoint: str | None = Non
         return 2
     checkpoints = Checkpoints(checkpoint or Path(out).with_suffix(".ckpt"), checkpoint_every)
     try:
-        columns = train(spec, seed_list, checkpoints)
+        progress = None if spec.fixed_target else Progress(spec.iterations, spec.ppo.batch_size)
+        columns = train(spec, seed_list, checkpoints, progress)
     except NonFiniteError as err:
         print(f"maprops train: {err}", file=sys.stderr)
         return 3

@@ -116,3 +116,18 @@ def test_show_prints_provenance(tmp_path, capsys):
     record = read_provenance(out)
     assert RunSpec.model_validate(record["run_spec"]).run_id() == spec.run_id()
     assert cli_main(["show", str(spec_file)]) == 2
+
+
+def test_train_job_logs_progress_with_an_eta(tmp_path):
+    """A long job's log says how far it is: iteration, environment step, elapsed time, ETA."""
+    import io
+
+    from maprops.progress import Progress
+
+    spec = tiny_spec("props", iterations=4, batch=8)
+    stream = io.StringIO()
+    train(spec, [0, 1], progress=Progress(spec.iterations, spec.ppo.batch_size, every_s=0.0, stream=stream))
+    lines = stream.getvalue().splitlines()
+    assert [line.split(",")[0] for line in lines] == [f"progress: iteration {i}/4" for i in range(1, 5)]
+    assert "environment step 16/32 per seed" in lines[1] and "elapsed " in lines[1] and "ETA " in lines[1]
+    assert "ETA" not in lines[-1]  # nothing left
