@@ -31,7 +31,7 @@ CASES = [
 
 @pytest.mark.parametrize("case, file, old, new, field, message", CASES, ids=[c[0] for c in CASES])
 def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, old, new, field, message):
-    for folder in ("specs", "pipeline"):
+    for folder in ("specs", "pipeline", "profiles"):
         shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
     path = tmp_path / "specs" / file

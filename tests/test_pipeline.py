@@ -40,7 +40,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
 def built(tmp_path_factory):
     """fig5_matrix built once at smoke scale in a private copy of the workflow and specs."""
     workdir = tmp_path_factory.mktemp("pipeline")
-    for folder in ("specs", "pipeline"):
+    for folder in ("specs", "pipeline", "profiles"):
         shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
     config = ["--config", "scale=smoke"]
@@ -86,9 +86,9 @@ def test_rebuilds_only_what_changed(built):
     # an edit to the rule that writes run.json rewrites the run specs but retrains nothing:
     # a run spec's content is fixed by its path
     rules = workdir / "pipeline/rules/train.smk"
-    line = '        write_text_atomic(output[0], params.spec + "\\n")\n'
-    assert line in rules.read_text()
-    rules.write_text(rules.read_text().replace(line, line + "        assert Path(output[0]).is_file()\n"))
+    command = '"{PYTHON} {params.script} write {output:q} {params.spec:q}"'
+    assert command in rules.read_text()
+    rules.write_text(rules.read_text().replace(command, command[:-1] + ' && test -s {output:q}"'))
     assert planned_jobs(workdir, target, *config) == {"run_spec": 15}
 
 
@@ -134,7 +134,7 @@ def test_summary_prints_final_point_per_curve(built, capsys):
 def test_a_panel_can_take_its_behavior_settings_from_a_sweep(tmp_path):
     """The sweep runs first (a checkpoint), then the figure trains nothing new for PROPS and
     MA-PROPS: it aggregates exactly the sweep's best run of each sampler."""
-    for folder in ("specs", "pipeline"):
+    for folder in ("specs", "pipeline", "profiles"):
         shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
     (tmp_path / "specs/hyperparams/table1.yaml").write_text(

@@ -26,7 +26,7 @@ SMOKE = ("--config", "scale=smoke")
 
 def workflow(root: Path) -> Path:
     """A private copy of the workflow whose specs hold only the tiny figure and study."""
-    for folder in ("specs", "pipeline"):
+    for folder in ("specs", "pipeline", "profiles"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "Snakefile", root / "Snakefile")
     for spec in [*(root / "specs/figures").glob("*.yaml"), *(root / "specs/studies").glob("*.yaml"), *(root / "specs/sweeps").glob("*.yaml")]:

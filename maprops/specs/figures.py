@@ -126,6 +126,7 @@ class Scale(Frozen):
     seeds: int | None = Field(default=None, ge=1)
     seed_block: int | None = Field(default=None, ge=1)
     max_iterations: int | None = Field(default=None, ge=1)
+    max_batch_size: int | None = Field(default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)")
     max_samples: int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")
     eval_episodes: int | None = Field(default=None, ge=1)
 

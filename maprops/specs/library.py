@@ -316,8 +316,12 @@ class SpecLibrary:
                 run["total_steps"] = total = min(total, scale.max_samples or total)
                 if "eval_every" not in overridden:
                     run["eval_every"] = max(1, total // figure.checkpoints)
-            elif scale.max_iterations is not None and isinstance(run["ppo"]["batch_size"], int):
-                run["total_steps"] = min(total, scale.max_iterations * run["ppo"]["batch_size"])
+            else:
+                batch = run["ppo"]["batch_size"]
+                if scale.max_batch_size is not None and isinstance(batch, int):
+                    run["ppo"]["batch_size"] = batch = min(batch, scale.max_batch_size)
+                if scale.max_iterations is not None and isinstance(batch, int):
+                    run["total_steps"] = min(total, scale.max_iterations * batch)
         if scale.eval_episodes is not None and isinstance(run["eval_episodes"], int):
             run["eval_episodes"] = min(run["eval_episodes"], scale.eval_episodes)
 

@@ -46,11 +46,9 @@ rule paper_figure:
         pdf="paper_figs/{figure}.pdf",
         png="paper_figs/{figure}.png",
         inputs="paper_figs/{figure}.inputs.json",
+    params:
+        script=PIPELINE / "atomic.py",
     localrule: True
-    run:
-        import shutil
-        from maprops.io import atomic_path
-
-        for src, dst in ((input.pdf, output.pdf), (input.png, output.png), (input.inputs, output.inputs)):
-            with atomic_path(dst) as tmp:
-                shutil.copyfile(src, tmp)
+    shell:
+        "{PYTHON} {params.script} copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
+        " {input.inputs:q} {output.inputs:q}"

@@ -40,10 +40,8 @@ rule paper_report:
         shipped_only("results/full/REPORT.md"),
     output:
         "paper_figs/REPORT.md",
+    params:
+        script=PIPELINE / "atomic.py",
     localrule: True
-    run:
-        import shutil
-        from maprops.io import atomic_path
-
-        with atomic_path(output[0]) as tmp:
-            shutil.copyfile(input[0], tmp)
+    shell:
+        "{PYTHON} {params.script} copy {input:q} {output:q}"

@@ -13,11 +13,10 @@ rule run_spec:
         "results/{scale}/runs/{run_id}/run.json",
     params:
         spec=lambda wc: plan(wc.scale).runs[wc.run_id],
+        script=PIPELINE / "atomic.py",
     localrule: True
-    run:
-        from maprops.io import write_text_atomic
-
-        write_text_atomic(output[0], params.spec + "\n")
+    shell:
+        "{PYTHON} {params.script} write {output:q} {params.spec:q}"
 
 
 rule train:
