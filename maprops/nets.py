@@ -189,6 +189,22 @@ class StackedAdam:
             self._cached_mask = mask.clone()
         return self._lists
 
+    def take(self, ids: torch.Tensor, param: torch.Tensor) -> "StackedAdam":
+        """An optimizer for the groups ``ids`` alone, over ``param`` (their rows, gathered by the
+        caller), carrying their moments and step counts: stepping it steps those groups exactly as
+        this optimizer would. :meth:`put` writes its state back."""
+        sub = StackedAdam(param, len(ids), self.lr, self.eps, (self.beta1, self.beta2))
+        sub.exp_avg.copy_(self.exp_avg[ids])
+        sub.exp_avg_sq.copy_(self.exp_avg_sq[ids])
+        sub.steps.copy_(self.steps[ids])
+        return sub
+
+    def put(self, sub: "StackedAdam", ids: torch.Tensor) -> None:
+        """Write back the state of ``sub = self.take(ids, ...)``."""
+        self.exp_avg[ids] = sub.exp_avg
+        self.exp_avg_sq[ids] = sub.exp_avg_sq
+        self.steps[ids] = sub.steps
+
     @torch.no_grad()
     def step(self, grad: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> None:
         """One Adam step with ``grad`` (same shape as the parameter; default: whatever was

@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from maprops.config import sampler_config
@@ -45,13 +46,13 @@ def test_props_gradient_is_the_gradient_of_eq3():
     rng, actors, theta, data = _setup()
     target = data.target_log_probs.gather(-1, data.actions.unsqueeze(-1)).squeeze(-1).sum(-1)
     phi = theta + 0.2 * torch.randn_like(theta, generator=torch.Generator().manual_seed(3))  # ratios off 1, some clipped
-    _check_gradient_matches_autograd(_ProductPolicy(actors, data), phi, target)
+    _check_gradient_matches_autograd(_ProductPolicy(actors, data.obs, data.actions), phi, target)
 
 
 def test_ma_props_gradient_is_the_gradient_of_eq3():
     rng, actors, theta, data = _setup()
     sampler = MaPropsSampler(sampler_config("ma_props", hidden_sizes=(16, 16)), D, (K,) * N, rng)
-    policy = _CentralizedPolicy(sampler.mlp, data, (K,) * N)
+    policy = _CentralizedPolicy.of_buffer(sampler.mlp, data, (K,) * N)
     target = policy.target_logits.gather(-1, policy.joint_actions).squeeze(-1)
     params = torch.randn_like(sampler.params, generator=torch.Generator().manual_seed(4)) * 0.3
     _check_gradient_matches_autograd(policy, params, target)
@@ -107,3 +108,52 @@ def test_kl_cutoff_stops_the_update():
     loose.update(theta, data, (0, 0))
     tight.update(theta, data, (0, 0))
     assert tight.steps_taken < loose.steps_taken == 16 * 4
+
+
+def _kl_stopped_update(kind, seeds, compact_when, monkeypatch):
+    """A behavior update whose KL cut-off stops the seeds at different steps."""
+    import maprops.samplers.behavior_update as bu
+
+    monkeypatch.setattr(bu, "COMPACT_WHEN", compact_when)
+    compactions = []
+    original = bu.WorkingSeeds.compact_if_sparse
+
+    def counting(self):
+        before = self.ids
+        original(self)
+        compactions.extend([len(self.ids)] if self.ids is not before else [])
+
+    monkeypatch.setattr(bu.WorkingSeeds, "compact_if_sparse", counting)
+    rng = SeedStreams(seeds)
+    m = 24
+    gen = torch.Generator().manual_seed(3)
+    obs = torch.randn(12, m, N, D, generator=gen)[seeds]  # a seed's buffer does not depend on its block
+    actions = torch.randint(0, K, (12, m, N), generator=gen)[seeds]
+    actors = Actors(D, K, N, (16, 16))
+    theta = actors.init(rng)
+    data = BehaviorData(obs=obs, actions=actions, target_log_probs=actors.log_probs(theta, obs))
+    config = sampler_config(kind, target_kl=0.02, learning_rate=0.05)
+    if kind == "props":
+        sampler = PropsSampler(config, actors, theta, rng)
+    else:
+        sampler = MaPropsSampler(config, D, (K,) * N, rng)
+    sampler.update(theta, data, (0, 0))
+    return sampler, compactions
+
+
+@pytest.mark.parametrize("kind", ["props", "ma_props"])
+def test_compacting_stopped_seeds_changes_no_number(kind, monkeypatch):
+    seeds = list(range(12))
+    compacted, sizes = _kl_stopped_update(kind, seeds, 0.75, monkeypatch)
+    masked, none = _kl_stopped_update(kind, seeds, 0.0, monkeypatch)
+    assert sizes and not none  # the cut-off did stop seeds, and only the first run compacted
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] < len(seeds)
+    for name in ("exp_avg", "exp_avg_sq", "steps"):
+        assert torch.equal(getattr(compacted.optimizer, name), getattr(masked.optimizer, name))
+    assert torch.equal(compacted.params, masked.params)
+    assert len(set(compacted.optimizer.steps.tolist())) > 1  # seeds stopped at different steps
+
+    few = [2, 5, 7]
+    alone, _ = _kl_stopped_update(kind, few, 0.75, monkeypatch)
+    rows = compacted.params.view(len(seeds), -1)[few]
+    assert torch.equal(alone.params.view(len(few), -1), rows)

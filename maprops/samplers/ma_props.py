@@ -24,12 +24,20 @@ from maprops.samplers.behavior_update import behavior_update
 class _CentralizedPolicy:
     """log pi_phi(a|s) of the buffer's joint actions, with its gradient w.r.t. Delta_phi."""
 
-    def __init__(self, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]):
+    def __init__(self, mlp: StackedMLP, joint_obs: torch.Tensor, target_logits: torch.Tensor, joint_actions: torch.Tensor):
         self.mlp = mlp
-        self.joint_obs = data.obs.flatten(2)  # [S, M, N*D]
-        self.target_logits = joint_log_probs(data.target_log_probs)  # [S, M, A]
-        self.joint_actions = encode_joint(data.actions, n_actions).unsqueeze(-1)  # [S, M, 1]
-        self.seeds = torch.arange(data.obs.shape[0])[:, None]
+        self.joint_obs = joint_obs  # [S, M, N*D]
+        self.target_logits = target_logits  # [S, M, A]: log pi_theta of every joint action
+        self.joint_actions = joint_actions  # [S, M, 1]: the buffer's joint actions, encoded
+        self.seeds = torch.arange(joint_obs.shape[0])[:, None]
+
+    @classmethod
+    def of_buffer(cls, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]) -> "_CentralizedPolicy":
+        joint_actions = encode_joint(data.actions, n_actions).unsqueeze(-1)
+        return cls(mlp, data.obs.flatten(2), joint_log_probs(data.target_log_probs), joint_actions)
+
+    def take(self, ids):
+        return _CentralizedPolicy(self.mlp, self.joint_obs[ids], self.target_logits[ids], self.joint_actions[ids])
 
     def log_prob(self, params, idx):
         adjustment, inputs = self.mlp.forward_cached(params, self.joint_obs[self.seeds, idx])
@@ -73,7 +81,7 @@ class MaPropsSampler:
 
     def update(self, target_params, data: BehaviorData, tag) -> None:
         self.reset_to_target()
-        policy = _CentralizedPolicy(self.mlp, data, self.n_actions)
+        policy = _CentralizedPolicy.of_buffer(self.mlp, data, self.n_actions)
         target_joint = self.joint_actions_target(policy)
         self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
 

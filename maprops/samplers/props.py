@@ -21,11 +21,14 @@ from maprops.samplers.behavior_update import behavior_update
 class _ProductPolicy:
     """log pi_phi(a|s) = sum_i log pi_phi_i(a_i|s_i) over the buffer, with its gradient."""
 
-    def __init__(self, actors: Actors, data: BehaviorData):
+    def __init__(self, actors: Actors, obs: torch.Tensor, actions: torch.Tensor):
         self.actors = actors
-        self.obs = data.obs
-        self.actions = data.actions
-        self.seeds = torch.arange(data.obs.shape[0])[:, None]
+        self.obs = obs  # [S, M, N, D]
+        self.actions = actions  # [S, M, N]
+        self.seeds = torch.arange(obs.shape[0])[:, None]
+
+    def take(self, ids):
+        return _ProductPolicy(self.actors, self.obs[ids], self.actions[ids])
 
     def log_prob(self, params, idx):
         x = agent_major(self.obs[self.seeds, idx])  # [S*N, B, D]
@@ -63,5 +66,5 @@ class PropsSampler:
     def update(self, target_params: torch.Tensor, data: BehaviorData, tag) -> None:
         self.reset_to_target(target_params)
         target_joint = data.target_log_probs.gather(-1, data.actions.unsqueeze(-1)).squeeze(-1).sum(-1)
-        policy = _ProductPolicy(self.actors, data)
+        policy = _ProductPolicy(self.actors, data.obs, data.actions)
         self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
