@@ -57,6 +57,14 @@ class Episodes:
         return result
 
 
+def behavior_data(game, obs, actions, target_log_probs) -> BehaviorData:
+    """The buffer as the behavior update sees it, with state ids where the game enumerates its
+    states (the update then evaluates its networks once per state)."""
+    if not hasattr(game, "state_observations"):
+        return BehaviorData(obs=obs, actions=actions, target_log_probs=target_log_probs)
+    return BehaviorData(obs, actions, target_log_probs, game.state_index(obs), game.state_observations())
+
+
 @torch.no_grad()
 def buffer_errors(game, actors: Actors, params, obs, actions, kl: tuple | None = None):
     """Joint and agent-1 sampling error ``[S]`` of a buffer (``obs [S, M, N, D]``, ``actions
@@ -142,10 +150,11 @@ class Trainer:
             rollout.values[:, t] = values
             collected = t + 1
             if self.adapts and collected < steps and collected % self.spec.sampler.batch_size == 0:
-                data = BehaviorData(
-                    obs=rollout.obs[:, :collected].flatten(1, 2),
-                    actions=rollout.actions[:, :collected].flatten(1, 2),
-                    target_log_probs=rollout.log_probs[:, :collected].flatten(1, 2),
+                data = behavior_data(
+                    game,
+                    rollout.obs[:, :collected].flatten(1, 2),
+                    rollout.actions[:, :collected].flatten(1, 2),
+                    rollout.log_probs[:, :collected].flatten(1, 2),
                 )
                 self.sampler.update(params, data, (it, t))
 

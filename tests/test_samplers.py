@@ -157,3 +157,44 @@ def test_compacting_stopped_seeds_changes_no_number(kind, monkeypatch):
     alone, _ = _kl_stopped_update(kind, few, 0.75, monkeypatch)
     rows = compacted.params.view(len(seeds), -1)[few]
     assert torch.equal(alone.params.view(len(few), -1), rows)
+
+
+def _buffer_over_states(n_seeds=4, m=12, n_states=3):
+    """A buffer whose samples are drawn from a few states, and the same buffer with state ids."""
+    gen = torch.Generator().manual_seed(4)
+    state_obs = torch.randn(n_states, N, D, generator=gen)
+    states = torch.randint(0, n_states, (n_seeds, m), generator=gen)
+    actions = torch.randint(0, K, (n_seeds, m, N), generator=gen)
+    rng = SeedStreams(range(n_seeds))
+    actors = Actors(D, K, N, (16, 16))
+    theta = actors.init(rng)
+    theta += 0.3 * torch.randn_like(theta, generator=gen)
+    obs = state_obs[states]
+    plain = BehaviorData(obs=obs, actions=actions, target_log_probs=actors.log_probs(theta, obs))
+    tabled = BehaviorData(plain.obs, plain.actions, plain.target_log_probs, states, state_obs)
+    return rng, actors, theta, plain, tabled
+
+
+def _log_prob_and_grad(policy, params, idx):
+    log_prob, ctx = policy.log_prob(params, idx)
+    grad = torch.zeros_like(params)
+    policy.backward(params, ctx, torch.linspace(-1, 1, idx.numel()).view_as(log_prob), grad)
+    return log_prob, grad
+
+
+@pytest.mark.parametrize("kind", ["props", "ma_props"])
+def test_per_state_evaluation_equals_per_sample(kind):
+    rng, actors, theta, plain, tabled = _buffer_over_states()
+    idx = rng.permutations((0,), 12)[:, :6]  # 6 samples > 3 states: the table path
+    if kind == "props":
+        policies = [_ProductPolicy(actors, d.obs, d.actions, d.states, d.state_obs) for d in (plain, tabled)]
+        params = theta
+    else:
+        sampler = MaPropsSampler(sampler_config("ma_props"), D, (K,) * N, rng)
+        params = sampler.params + 0.1 * torch.randn_like(sampler.params, generator=torch.Generator().manual_seed(5))
+        policies = [_CentralizedPolicy.of_buffer(sampler.mlp, d, (K,) * N) for d in (plain, tabled)]
+    (lp_plain, g_plain), (lp_table, g_table) = (_log_prob_and_grad(p, params, idx) for p in policies)
+    assert policies[1].n_states == 3
+    assert torch.allclose(lp_plain, lp_table, atol=1e-6)
+    assert torch.allclose(g_plain, g_table, atol=1e-6)
+    assert not torch.equal(g_plain, torch.zeros_like(g_plain))

@@ -19,6 +19,11 @@ class BehaviorData:
     obs: torch.Tensor  # [S, M, N, D]
     actions: torch.Tensor  # [S, M, N]
     target_log_probs: torch.Tensor  # [S, M, N, K] per-agent log-probs under the target policy
+    # Games with a small enumerable state space (matrix games, GridWorld) also give each
+    # sample's state id and every state's observations, so the behavior update can evaluate
+    # its network once per state rather than once per sample (maprops.samplers.state_table).
+    states: torch.Tensor | None = None  # [S, M] state id of each sample
+    state_obs: torch.Tensor | None = None  # [U, N, D] every agent's observation in each state
 
     @property
     def size(self) -> int:

@@ -19,36 +19,58 @@ from maprops.policies import init_params, joint_log_probs
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.state_table import gather_table, per_state, table_logit_grad, use_table
 
 
 class _CentralizedPolicy:
-    """log pi_phi(a|s) of the buffer's joint actions, with its gradient w.r.t. Delta_phi."""
+    """log pi_phi(a|s) of the buffer's joint actions, with its gradient w.r.t. Delta_phi; per
+    state instead of per sample where the game's states are few (:mod:`state_table`)."""
 
-    def __init__(self, mlp: StackedMLP, joint_obs: torch.Tensor, target_logits: torch.Tensor, joint_actions: torch.Tensor):
+    def __init__(self, mlp: StackedMLP, joint_obs, target_logits, joint_actions, states=None, table=None):
         self.mlp = mlp
         self.joint_obs = joint_obs  # [S, M, N*D]
         self.target_logits = target_logits  # [S, M, A]: log pi_theta of every joint action
         self.joint_actions = joint_actions  # [S, M, 1]: the buffer's joint actions, encoded
+        self.states = states  # [S, M] or None
+        self.table = table  # (joint observation [S, U, N*D], target logits [S, U, A]) of every state
+        self.n_states = None if table is None else table[0].shape[1]
         self.seeds = torch.arange(joint_obs.shape[0])[:, None]
 
     @classmethod
     def of_buffer(cls, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]) -> "_CentralizedPolicy":
         joint_actions = encode_joint(data.actions, n_actions).unsqueeze(-1)
-        return cls(mlp, data.obs.flatten(2), joint_log_probs(data.target_log_probs), joint_actions)
+        target_logits = joint_log_probs(data.target_log_probs)
+        table = None
+        if data.states is not None:
+            n_seeds, n_states = data.obs.shape[0], data.state_obs.shape[0]
+            table_obs = data.state_obs.flatten(1).expand(n_seeds, n_states, -1).contiguous()
+            table = (table_obs, per_state(target_logits, data.states, n_states))
+        return cls(mlp, data.obs.flatten(2), target_logits, joint_actions, data.states, table)
 
     def take(self, ids):
-        return _CentralizedPolicy(self.mlp, self.joint_obs[ids], self.target_logits[ids], self.joint_actions[ids])
+        states = None if self.states is None else self.states[ids]
+        table = None if self.table is None else tuple(t[ids] for t in self.table)
+        return _CentralizedPolicy(self.mlp, self.joint_obs[ids], self.target_logits[ids], self.joint_actions[ids], states, table)
 
     def log_prob(self, params, idx):
+        actions = self.joint_actions[self.seeds, idx]  # [S, B, 1]
+        if use_table(self.n_states, idx.shape[1]):
+            table_obs, table_target = self.table
+            adjustment, inputs = self.mlp.forward_cached(params, table_obs)
+            log_probs = torch.log_softmax(table_target + adjustment, -1)  # [S, U, A]
+            states = self.states.gather(1, idx)
+            return gather_table(log_probs, states, actions.squeeze(-1)), (inputs, log_probs, actions, states)
         adjustment, inputs = self.mlp.forward_cached(params, self.joint_obs[self.seeds, idx])
         log_probs = torch.log_softmax(self.target_logits[self.seeds, idx] + adjustment, -1)
-        actions = self.joint_actions[self.seeds, idx]
-        return log_probs.gather(-1, actions).squeeze(-1), (inputs, log_probs, actions)
+        return log_probs.gather(-1, actions).squeeze(-1), (inputs, log_probs, actions, None)
 
     def backward(self, params, ctx, d_log_prob, grad):
-        inputs, log_probs, actions = ctx
-        d = d_log_prob.unsqueeze(-1)
-        d_logits = log_probs.exp().mul_(-d).scatter_add_(-1, actions, d)
+        inputs, log_probs, actions, states = ctx
+        if states is not None:
+            d_logits = table_logit_grad(log_probs.exp(), states, actions.squeeze(-1), d_log_prob)
+        else:
+            d = d_log_prob.unsqueeze(-1)
+            d_logits = log_probs.exp().mul_(-d).scatter_add_(-1, actions, d)
         self.mlp.backward(params, inputs, d_logits, grad)
 
 

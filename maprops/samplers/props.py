@@ -16,33 +16,51 @@ from maprops.policies import Actors, agent_major, seed_major
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.state_table import gather_table, table_logit_grad, use_table
 
 
 class _ProductPolicy:
-    """log pi_phi(a|s) = sum_i log pi_phi_i(a_i|s_i) over the buffer, with its gradient."""
+    """log pi_phi(a|s) = sum_i log pi_phi_i(a_i|s_i) over the buffer, with its gradient; per
+    state instead of per sample where the game's states are few (:mod:`state_table`)."""
 
-    def __init__(self, actors: Actors, obs: torch.Tensor, actions: torch.Tensor):
+    def __init__(self, actors: Actors, obs, actions, states=None, state_obs=None):
         self.actors = actors
         self.obs = obs  # [S, M, N, D]
         self.actions = actions  # [S, M, N]
+        self.states = states  # [S, M] or None
+        self.state_obs = state_obs  # [U, N, D] or None
         self.seeds = torch.arange(obs.shape[0])[:, None]
+        self.n_states = None if states is None else state_obs.shape[0]
+        if states is not None:  # every (seed, agent) row sees every state: [S*N, U, D]
+            self.table_x = agent_major(state_obs.expand(obs.shape[0], *state_obs.shape))
 
     def take(self, ids):
-        return _ProductPolicy(self.actors, self.obs[ids], self.actions[ids])
+        states = None if self.states is None else self.states[ids]
+        return _ProductPolicy(self.actors, self.obs[ids], self.actions[ids], states, self.state_obs)
 
     def log_prob(self, params, idx):
-        x = agent_major(self.obs[self.seeds, idx])  # [S*N, B, D]
+        n = self.actors.n_agents
         actions = agent_major(self.actions[self.seeds, idx].unsqueeze(-1))  # [S*N, B, 1]
+        if use_table(self.n_states, idx.shape[1]):
+            logits, inputs = self.actors.mlp.forward_cached(params, self.table_x)  # [S*N, U, K]
+            log_probs = torch.log_softmax(logits, -1)
+            states = self.states.gather(1, idx).repeat_interleave(n, dim=0)  # [S*N, B]
+            per_agent = gather_table(log_probs, states, actions.squeeze(-1))  # [S*N, B]
+            return per_agent.view(-1, n, idx.shape[1]).sum(1), (inputs, log_probs, actions, states)
+        x = agent_major(self.obs[self.seeds, idx])  # [S*N, B, D]
         logits, inputs = self.actors.mlp.forward_cached(params, x)
         log_probs = torch.log_softmax(logits, -1)
-        per_agent = seed_major(log_probs.gather(-1, actions), self.actors.n_agents)  # [S, B, N, 1]
-        return per_agent.sum((2, 3)), (inputs, log_probs, actions)
+        per_agent = seed_major(log_probs.gather(-1, actions), n)  # [S, B, N, 1]
+        return per_agent.sum((2, 3)), (inputs, log_probs, actions, None)
 
     def backward(self, params, ctx, d_log_prob, grad):
-        inputs, log_probs, actions = ctx
-        n = self.actors.n_agents
-        d = d_log_prob.repeat_interleave(n, dim=0).unsqueeze(-1)  # [S*N, B, 1], seed-major rows
-        d_logits = log_probs.exp().mul_(-d).scatter_add_(-1, actions, d)
+        inputs, log_probs, actions, states = ctx
+        d = d_log_prob.repeat_interleave(self.actors.n_agents, dim=0)  # [S*N, B], seed-major rows
+        if states is not None:
+            d_logits = table_logit_grad(log_probs.exp(), states, actions.squeeze(-1), d)
+        else:
+            d = d.unsqueeze(-1)
+            d_logits = log_probs.exp().mul_(-d).scatter_add_(-1, actions, d)
         self.actors.mlp.backward(params, inputs, d_logits, grad)
 
 
@@ -66,5 +84,5 @@ class PropsSampler:
     def update(self, target_params: torch.Tensor, data: BehaviorData, tag) -> None:
         self.reset_to_target(target_params)
         target_joint = data.target_log_probs.gather(-1, data.actions.unsqueeze(-1)).squeeze(-1).sum(-1)
-        policy = _ProductPolicy(self.actors, data.obs, data.actions)
+        policy = _ProductPolicy(self.actors, data.obs, data.actions, data.states, data.state_obs)
         self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
