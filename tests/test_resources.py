@@ -1,4 +1,5 @@
-"""The cost model (pipeline/resources.py) against measured train jobs, and ``seed_block: auto``."""
+"""The cost model (pipeline/resources.py) against measured train jobs, ``seed_block: auto``, and
+the ``maprops plan`` forecast built on both."""
 
 import csv
 import math
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from maprops.cli import main
 from pipeline.expand import Plan, seed_blocks
+from pipeline.plan import forecast_seconds, train_jobs
 from pipeline.resources import (
     JOB_SLACK, MAX_JOB_S, SPLIT_FLOOR_S, STARTUP_S, block_ladder, train_runtime_minutes, train_seconds,
 )
@@ -128,3 +131,43 @@ def test_a_scale_cap_and_explicit_blocks_still_apply(tmp_path):
     blocks = {(c.run.game.kind, c.sampler): reduced.block(c) for c in reduced.cells("fig5")}
     assert max(blocks.values()) == 5 and blocks[("matrix", "props")] == 5
     assert blocks[("boulderpush", "props")] == 1  # 5 seeds would exceed MAX_JOB_S
+
+
+def test_list_scheduling_forecast():
+    assert forecast_seconds([3, 3, 2, 2, 2], 2) == 7  # longest first: (3, 2, 2) and (3, 2)
+    assert forecast_seconds([5, 1, 1], 8) == 5
+    assert forecast_seconds([], 4) == 0
+    durations = [7.0, 5, 4, 4, 3, 3, 2, 1]
+    for cores in (1, 2, 3, 5):
+        wall = forecast_seconds(durations, cores)
+        assert max(sum(durations) / cores, max(durations)) <= wall <= sum(durations) / cores + max(durations)
+
+
+def test_plan_prints_the_jobs_snakemake_would_run(capsys):
+    assert main(["plan", "paper_figs/fig5.pdf", "--cores", "64", "--specs", str(REPO / "specs")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    plan = Plan(REPO / "specs", "full", cores=64)
+    files = plan.figure_inputs("fig5")
+    assert out[0].startswith(f"figure fig5, scale full, 64 cores: {len(files)} train jobs")
+    jobs = train_jobs(plan, plan.cells("fig5"))
+    assert sorted(f"{plan.run_dir(j.run_id)}/seeds_{j.lo}-{j.hi}.csv" for j in jobs) == files
+    total = sum(j.seconds for j in jobs)
+    assert out[-2].startswith(f"total: {total / 3600:.1f} CPU-hours;")
+    wall = forecast_seconds([j.seconds for j in jobs], 64)
+    assert out[-1].startswith(f"forecast wall time on 64 cores: {wall / 3600:.1f} h")
+    rows = out[2:-2]
+    assert len(rows) == len({c.run.run_id() for c in plan.cells("fig5")})  # one line per run here
+    assert all(len(row.split()) >= 5 for row in rows)
+    # a name and a smoke-scale path work too
+    assert main(["plan", "fig5", "--cores", "64", "--specs", str(REPO / "specs")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == out[0]
+    assert main(["plan", "results/smoke/figures/fig5_matrix.pdf", "--specs", str(REPO / "specs")]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("figure fig5_matrix, scale smoke, 2 cores: 15 train jobs")
+
+
+@pytest.mark.parametrize("target", ["fig55", "paper_figs/nothing.pdf", "results/full/runs/x.csv"])
+def test_plan_refuses_an_unknown_target_in_one_line(capsys, target):
+    assert main(["plan", target, "--specs", str(REPO / "specs")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and f"unknown target {target!r}" in captured.err
