@@ -37,19 +37,21 @@ _plans = {}
 
 def build_cores():
     """How many train jobs run at once, which sizes `seed_block: auto` (pipeline/expand.py):
-    `--config cores=N` if given; on a cluster executor (profiles/slurm) the number of jobs at
-    once (`jobs:`, since the profile's `cores: 1` only serves group arithmetic); locally
-    `--cores`. Changing it may change the seed blocks, hence the result files (then the new
-    blocks are trained; a seed's numbers do not depend on its block)."""
+    `--config cores=N` if given; else `--jobs` if given (profiles/slurm sets `jobs: 100`: on a
+    cluster that is the parallelism, while its `cores: 1` only serves group arithmetic); else
+    `--cores`. Read at parse time, when Snakemake does not yet say which executor runs the jobs,
+    and the same for a dry run (-n) and the real run, so both show the same blocks. Changing it
+    may change the seed blocks, hence the result files (then the new blocks are trained; a
+    seed's numbers do not depend on its block)."""
     if "cores" in config:
         cores = int(config["cores"])
         if cores < 1:
             raise ValueError(f"--config cores={config['cores']}: must be a positive integer")
         return cores
-    try:
-        return max(1, int(workflow.nodes if workflow.non_local_exec else workflow.cores))
-    except Exception:  # no --cores given (some dry runs): the smallest build
-        return 1
+    for value in (workflow.resource_settings.nodes, workflow.resource_settings.cores):
+        if isinstance(value, int) and value >= 1:
+            return value
+    return 1  # neither given (`--cores all` resolves to a number before this)
 
 
 CORES = build_cores()

@@ -171,3 +171,31 @@ def test_plan_refuses_an_unknown_target_in_one_line(capsys, target):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and f"unknown target {target!r}" in captured.err
+
+
+def test_snakemake_sizes_auto_blocks_by_jobs_else_cores(tmp_path):
+    """The Snakefile plans `seed_block: auto` for `--jobs` (a cluster profile's parallelism) if
+    given, else for `--cores`, in a dry run as in the real one; `maprops plan` agrees."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    for folder in ("specs", "pipeline", "profiles"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+
+    def train_jobs_planned(*args):
+        cmd = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "-n",
+               "results/full/aggregated/fig5_gridworld.csv", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        return int(re.search(r"^train\s+(\d+)$", proc.stdout + proc.stderr, re.M).group(1))
+
+    def planned(cores):
+        return len(Plan(REPO / "specs", "full", cores=cores).figure_inputs("fig5_gridworld"))
+
+    assert planned(64) > planned(2) == 3
+    assert train_jobs_planned("--cores", "1", "--jobs", "64") == planned(64)
+    assert train_jobs_planned("--cores", "2") == planned(2)
+    assert train_jobs_planned("--cores", "2", "--config", "cores=64") == planned(64)
