@@ -7,8 +7,9 @@
 #
 # Config: `scale` (a name in specs/scales.yaml; default full) picks what `all` builds; `specs`
 # (default: the specs/ folder beside this file) lets a researcher point at their own specs;
-# `results` names that folder's output tree (default below). Any scale can be built by naming
-# its files; each scale has its own tree.
+# `results` names that folder's output tree (default below); `cores` sizes `seed_block: auto`
+# (default: see build_cores below). Any scale can be built by naming its files; each scale has
+# its own tree.
 #
 # Output trees: runs are content-addressed (results/<scale>/runs/<hash>/) and shared by every
 # spec folder; everything named after a figure, study or sweep goes to the spec folder's own
@@ -34,6 +35,28 @@ PIPELINE = Path(workflow.basedir) / "pipeline"
 _plans = {}
 
 
+def build_cores():
+    """How many train jobs run at once, which sizes `seed_block: auto` (pipeline/expand.py):
+    `--config cores=N` if given; else `--jobs` if given (profiles/slurm sets `jobs: 100`: on a
+    cluster that is the parallelism, while its `cores: 1` only serves group arithmetic); else
+    `--cores`. Read at parse time, when Snakemake does not yet say which executor runs the jobs,
+    and the same for a dry run (-n) and the real run, so both show the same blocks. Changing it
+    may change the seed blocks, hence the result files (then the new blocks are trained; a
+    seed's numbers do not depend on its block)."""
+    if "cores" in config:
+        cores = int(config["cores"])
+        if cores < 1:
+            raise ValueError(f"--config cores={config['cores']}: must be a positive integer")
+        return cores
+    for value in (workflow.resource_settings.nodes, workflow.resource_settings.cores):
+        if isinstance(value, int) and value >= 1:
+            return value
+    return 1  # neither given (`--cores all` resolves to a number before this)
+
+
+CORES = build_cores()
+
+
 onstart:
     claim_output_tree(OUT, OWNER)
 
@@ -41,7 +64,7 @@ onstart:
 def plan(scale):
     """The expanded specs for one scale, built once per Snakemake process."""
     if scale not in _plans:
-        _plans[scale] = Plan(SPECS, scale, best_setting=lambda sweep, sampler: best_setting(scale, sweep, sampler), out=OUT)
+        _plans[scale] = Plan(SPECS, scale, best_setting=lambda sweep, sampler: best_setting(scale, sweep, sampler), out=OUT, cores=CORES)
     return _plans[scale]
 
 

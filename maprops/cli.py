@@ -1,4 +1,5 @@
-"""The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's provenance."""
+"""The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's
+provenance, ``plan`` a target's train jobs and wall time."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     p_show = sub.add_parser("show", help="print where a result came from (run spec, versions, seeds, wall time)")
     p_show.add_argument("result", help="a seed-block result CSV")
 
+    p_plan = sub.add_parser("plan", help="list a target's train jobs with estimated minutes; forecast the wall time on N cores")
+    p_plan.add_argument("target", help="figure, study or sweep name (fig5), or a file Snakemake builds (paper_figs/fig5.pdf)")
+    p_plan.add_argument("--cores", type=int, default=2, help="train jobs at once (default 2); sizes seed_block: auto as snakemake would")
+    p_plan.add_argument("--scale", help="a scale of specs/scales.yaml (default: the target path's, else full)")
+    p_plan.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
+
     args = parser.parse_args(argv)
     if args.command == "validate":
         from maprops.specs.validate import validate_main
@@ -37,7 +44,27 @@ def main(argv: list[str] | None = None) -> int:
         return train_main(args.run_spec, args.seeds, args.out, args.checkpoint, args.checkpoint_every)
     if args.command == "show":
         return show_main(args.result)
+    if args.command == "plan":
+        return plan_main(args.target, args.cores, args.scale, args.specs)
     return 2
+
+
+def plan_main(target: str, cores: int, scale: str | None, specs: str) -> int:
+    """The forecast lives with the pipeline (``pipeline/plan.py``), which is not part of the
+    installed package: import it from the checkout this package sits in, and only here, so the
+    library itself never needs the pipeline (nor Snakemake)."""
+    from pathlib import Path
+
+    try:
+        from pipeline.plan import plan_main as run
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        try:
+            from pipeline.plan import plan_main as run
+        except ImportError as err:
+            print(f"maprops plan: needs the repository's pipeline/ folder beside the maprops package ({err})", file=sys.stderr)
+            return 2
+    return run(target, cores, scale, specs)
 
 
 def show_main(path: str) -> int:

@@ -17,6 +17,17 @@ spec folder that needs the same run shares it (fig11, fig13 and fig14 do), editi
 hyperparameters or overriding it changes only that cell's path, and seeds are not part of it:
 adding seeds adds blocks and trains only those. Everything named after a figure or study lives
 in the spec folder's own output tree, so two spec folders never write the same path.
+
+Seed blocks (``seed_block: auto``, the shipped figures' setting): block boundaries name the result
+files, so the rule that picks them must give the same blocks on every call, whatever target is
+being built. For each figure, study and sweep, JOB_SLACK (2) x its train work at one block per cell (the
+least CPU it can cost) / the build's cores is a time limit per job; a run takes the tightest
+limit of every spec that trains it with ``auto``, and ``resources.auto_block`` picks the largest
+divisor of the seed count whose estimated job fits it, never splitting below SPLIT_FLOOR_S
+(10 min) and never above MAX_JOB_S (10 h). So every train job of a build of one spec is at most
+min(max(2 x that spec's total / cores, 10 min), 10 h) long, or one seed long if that is more,
+and a range of core counts maps to the same files. Changing the core count may change the blocks, and new blocks are trained anew (a
+seed's numbers do not depend on its block, so the aggregate is byte-identical either way).
 """
 
 from __future__ import annotations
@@ -25,6 +36,9 @@ from functools import cached_property
 from pathlib import Path
 
 from maprops.specs import Cell, SpecLibrary
+from pipeline.resources import JOB_SLACK, auto_block, train_seconds
+
+AUTO = "auto"
 
 # Sampling-error metrics come with the shadow on-policy buffer's value (``<metric>_on_policy``).
 ERROR_METRICS = ("joint_tv", "agent1_tv", "joint_kl", "agent1_kl", "joint_sampling_error", "agent1_sampling_error")
@@ -39,13 +53,17 @@ def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
 class Plan:
     """Everything the Snakefile needs to know about one scale of one spec folder."""
 
-    def __init__(self, specs: str | Path, scale: str, best_setting=None, out: str = "results"):
+    def __init__(self, specs: str | Path, scale: str, best_setting=None, out: str = "results", cores: int = 1):
         """``best_setting(sweep, sampler)`` reads a finished sweep's choice (the Snakefile's
         checkpoint); it is only called for figures whose panels name a sweep. ``out`` is the
-        output tree of this spec folder (runs are shared under ``results/`` whatever it is)."""
+        output tree of this spec folder (runs are shared under ``results/`` whatever it is).
+        ``cores``: how many train jobs the build runs at once; it sizes ``seed_block: auto``."""
+        if not isinstance(cores, int) or cores < 1:
+            raise ValueError(f"cores must be a positive integer, got {cores!r}")
         self.library = SpecLibrary(specs)
         self.library.scale(scale)  # unknown scale -> KeyError listing the known ones
         self.scale = scale
+        self.cores = cores
         self.out = out
         self.best_setting = best_setting
         self._figure_cells: dict[str, list[Cell]] = {}
@@ -133,9 +151,33 @@ class Plan:
     def run_dir(self, run_id: str) -> str:
         return f"results/{self.scale}/runs/{run_id}"
 
+    @cached_property
+    def job_limits(self) -> dict[str, float]:
+        """run_id -> the time limit (seconds) of its train jobs, for runs some spec trains with
+        ``seed_block: auto``: the smallest, over those specs, of JOB_SLACK x the spec's train work
+        at one block per cell (each run counted once) / ``cores``. Only cells known before any
+        sweep finishes count; a sweep-chosen cell is a sweep run, limited by its sweep."""
+        groups = [*self._cells.values(), *self._study_cells.values(), *([c for _, c in cs] for cs in self._sweep_cells.values())]
+        limits: dict[str, float] = {}
+        for cells in groups:
+            unique = {c.run.run_id(): c for c in cells}
+            total = sum(train_seconds(c.run.canonical_json(), c.seeds) for c in unique.values())
+            for run_id, cell in unique.items():
+                if cell.seed_block == AUTO:
+                    limits[run_id] = min(limits.get(run_id, float("inf")), JOB_SLACK * total / self.cores)
+        return limits
+
+    def block(self, cell: Cell) -> int:
+        """The cell's seed block: the spec's (capped) number, or the ``auto`` choice."""
+        if cell.seed_block != AUTO:
+            return cell.seed_block
+        run_id = cell.run.run_id()
+        block = auto_block(self.runs.get(run_id) or cell.run.canonical_json(), cell.seeds, self.job_limits.get(run_id, float("inf")))
+        return min(block, cell.block_cap or block)
+
     def cell_files(self, cell: Cell) -> list[str]:
         run_id = cell.run.run_id()
-        return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in seed_blocks(cell.seeds, cell.seed_block)]
+        return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in seed_blocks(cell.seeds, self.block(cell))]
 
     def figure_inputs(self, figure: str) -> list[str]:
         return sorted({path for cell in self.cells(figure) for path in self.cell_files(cell)})

@@ -7,35 +7,37 @@ scheduling hints: ``snakemake --cores 2`` neither limits nor checks them.
 Runtime model (seconds, before the safety factor), for ``S`` seeds trained in lock-step::
 
     STARTUP_S                                     interpreter, torch import, spec parsing
-  + S * total_steps * STEP_S[kind]                 acting, stepping game and shadow buffer, PPO updates
-  + total_steps * n / m * (BLOCK_S[kind] + S * SEED_S[kind])
-                                                   PROPS / MA-PROPS only: a behavior update every m
-                                                   steps on the buffer collected so far (n =
-                                                   ppo.batch_size), about n^2 / m per target update;
-                                                   a block-wide part (Python, kernel launches) plus
-                                                   a per-seed part (the batched arithmetic)
-  + S * evaluations * EVAL_S[kind]                 target evaluation + sampling error of both buffers
-                                                   (for BoulderPush and LBF: two maximum-likelihood fits)
+  + steps * (STEP_BLOCK_S + S * STEP_S[kind])     acting, stepping the game and the shadow buffer,
+                                                   PPO updates: a block-wide part (Python, kernel
+                                                   launches) and a per-seed part
+  + steps / m * SAMPLER_FACTOR[sampler]           PROPS / MA-PROPS only: a behavior update every m
+      * (UPDATE_BLOCK_S                            steps (16 epochs x 8 minibatches) on the buffer
+         + S * (UPDATE_SEED_S[kind]                collected so far, whose mean size is n / 2
+                + buffer * UPDATE_SAMPLE_S[kind])) (n = ppo.batch_size; a fixed-target run's one
+                                                   buffer grows to total_steps: total_steps / 2)
+  + evaluations * S * (EVAL_S[kind] + ERROR_S[kind])
+                                                   target evaluation (episodes) and the sampling error
+                                                   of both buffers (BoulderPush, LBF: two
+                                                   maximum-likelihood fits); a fixed-target run
+                                                   evaluates once and measures errors per checkpoint
 
-The constants are per game kind, fitted to train logs of this repository's runs on one core of
-the 2-core development machine, with other jobs beside them (``results/*/logs/train/*.log``,
-``docs/findings.md``):
-
-- matrix 2x2, n = 20, 160 steps: PROPS 18-21 s at 5 seeds, 121 s at 100 seeds (fig5 reduced, fig11).
-- GridWorld, n = 256, 25,600 steps: PROPS 3263 s and MA-PROPS 2366 s at 5 seeds; MA-PROPS at
-  100 seeds ran 22 of 100 target updates in 1389 s (a stopped full-scale job).
-- BoulderPush, n = 4096, 98,304 steps: PROPS 4098 s, MA-PROPS 2454 s at 5 seeds; a probe of the
-  first update put 100 seeds at about 12x the cost of 5.
-- LBF, n = 2048, 98,304 steps: PROPS 1084 s, MA-PROPS 2102 s at 5 seeds (the block/seed split
-  is taken from BoulderPush's).
-- EVAL_S from the fixed-target runs of fig4 (10 seeds, 17 checkpoints: BoulderPush 73-106 s,
-  LBF 48-200 s, GridWorld 1.3-10 s, matrix about 1 s).
+The constants are per game kind, fitted to the measured train jobs in
+``pipeline/cost_measurements.csv`` (tests/test_resources.py holds every row within a factor 2,
+or above it where the KL cut-off cut the behavior update short), and, for the behavior update of
+BoulderPush and LBF (whose full runs are days of CPU), to timings of single behavior updates on
+buffers of 16-2048 samples with 5 and 20 seeds and no cut-off: BoulderPush MA-PROPS 0.06-0.58 s
+(5 seeds) and 0.2-2.5 s (20 seeds), LBF 0.05-0.16 s and 0.07-0.65 s (buffers up to 1024), PROPS
+1.1-2x MA-PROPS. The model assumes the update runs its 16 epochs: the cut-off 6 of Table 1 stops
+it rarely when the behavior learning rate is 0.03 (BoulderPush, LBF, the 2x2 games); with 0.3
+(GridWorld, Climbing, Penalty) or the cut-off 0.03 runs can be much cheaper, so the estimate is
+an upper bound there.
 
 It is multiplied by SAFETY (2) and by the attempt (Snakemake's retries get
 twice, three times... the time), then rounded up to whole minutes, at least MIN_MINUTES.
 Game kinds not listed here get the costliest constants. When new measurements disagree, change
-the constants here: nothing else depends on them, and no run is retrained for it (resources are
-not part of a run's identity).
+the rows of the table and the constants here: nothing else depends on them, and no run is
+retrained for it (resources are not part of a run's identity), though ``seed_block: auto`` may
+then choose other blocks.
 
 Memory: BASE_MB (interpreter + torch, about 300 MB resident in practice) plus the buffers, which
 grow with seeds x samples held at once (one PPO batch n; a fixed-target run holds all total_steps
@@ -50,16 +52,20 @@ from __future__ import annotations
 import json
 import math
 
-STARTUP_S = 30.0
+STARTUP_S = 5.0
 SAFETY = 2.0
 MIN_MINUTES = 5
 BASE_MB = 1024
 PACK_UP_TO_MINUTES = 60  # train jobs this short share cluster submissions (group "trainjobs")
 
-STEP_S = {"matrix": 2e-4, "gridworld": 2e-4, "boulderpush": 8e-4, "lbf": 1e-3}
-BLOCK_S = {"matrix": 5e-3, "gridworld": 4.7e-4, "boulderpush": 5e-6, "lbf": 5e-6}
-SEED_S = {"matrix": 3.5e-4, "gridworld": 9e-6, "boulderpush": 1.5e-6, "lbf": 1.5e-6}
-EVAL_S = {"matrix": 0.005, "gridworld": 0.02, "boulderpush": 0.7, "lbf": 1.0}
+STEP_BLOCK_S = 1e-3
+STEP_S = {"matrix": 1e-5, "gridworld": 2.5e-5, "boulderpush": 2.5e-4, "lbf": 2e-4}
+UPDATE_BLOCK_S = 0.03
+UPDATE_SEED_S = {"matrix": 1.8e-3, "gridworld": 1e-3, "boulderpush": 6e-3, "lbf": 1.5e-3}
+UPDATE_SAMPLE_S = {"matrix": 2e-5, "gridworld": 1.2e-5, "boulderpush": 3.5e-5, "lbf": 1.6e-5}
+SAMPLER_FACTOR = {"ma_props": 1.0, "props": 1.7}
+EVAL_S = {"matrix": 1.5e-3, "gridworld": 0.01, "boulderpush": 0.15, "lbf": 0.3}
+ERROR_S = {"matrix": 1e-4, "gridworld": 1e-3, "boulderpush": 0.35, "lbf": 0.2}
 BYTES_PER_SAMPLE = {"matrix": 2_200, "gridworld": 3_200, "boulderpush": 12_700, "lbf": 2_700}
 
 
@@ -77,16 +83,21 @@ def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     kind = spec["game"]["kind"]
     steps = spec["total_steps"]
     n = spec["ppo"]["batch_size"]
-    behavior = 0.0
-    if spec["sampler"]["kind"] != "on_policy":
-        per_unit = _constant(BLOCK_S, kind) + n_seeds * _constant(SEED_S, kind)
-        behavior = steps * n / spec["sampler"]["batch_size"] * per_unit
+    fixed = bool(spec.get("fixed_target"))
+    seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * _constant(STEP_S, kind))
+    sampler = spec["sampler"]["kind"]
+    if sampler != "on_policy":
+        buffer = (steps if fixed else n) / 2
+        per_update = UPDATE_BLOCK_S + n_seeds * (_constant(UPDATE_SEED_S, kind) + buffer * _constant(UPDATE_SAMPLE_S, kind))
+        seconds += steps / spec["sampler"]["batch_size"] * _constant(SAMPLER_FACTOR, sampler) * per_update
     eval_every = spec.get("eval_every", 1)
-    if spec.get("fixed_target"):
-        evaluations = steps // eval_every + 1
+    if fixed:  # one evaluation of the fixed target; the errors at every checkpoint
+        checkpoints = steps // eval_every + 1
+        seconds += n_seeds * (_constant(EVAL_S, kind) + checkpoints * _constant(ERROR_S, kind))
     else:
         evaluations = (steps // n) // eval_every + 1
-    return STARTUP_S + behavior + n_seeds * (steps * _constant(STEP_S, kind) + evaluations * _constant(EVAL_S, kind))
+        seconds += evaluations * n_seeds * (_constant(EVAL_S, kind) + _constant(ERROR_S, kind))
+    return seconds
 
 
 def train_runtime_minutes(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:
@@ -109,3 +120,37 @@ def train_group(spec_json: str | dict, n_seeds: int) -> str | None:
     ``group-components`` of them per submission); long ones (BoulderPush / LBF with PROPS or
     MA-PROPS) are submitted alone, so packing never serializes hours of work behind each other."""
     return "trainjobs" if train_runtime_minutes(spec_json, n_seeds) <= PACK_UP_TO_MINUTES else None
+
+
+# -- seed_block: auto ----------------------------------------------------------------------------
+# A job may be up to JOB_SLACK x (the build's train work / its cores) long: longest-first list
+# scheduling then ends within (1 + JOB_SLACK) x that ideal, and cells split less often (fewer
+# blocks, less start-up work, and more results reused when the core count changes a little).
+JOB_SLACK = 2.0
+SPLIT_FLOOR_S = 600.0  # never split a cell into jobs shorter than this (see auto_block)
+MAX_JOB_S = 10 * 3600.0  # never choose a job longer than this: SAFETY x 10 h stays under a 24 h partition limit
+
+
+def block_ladder(seeds: int) -> list[int]:
+    """The block sizes ``auto`` may choose for ``seeds`` seeds: every divisor of the seed count,
+    largest first (100 -> 100, 50, 25, 20, 10, 5, 4, 2, 1). Divisors give equal blocks, and a
+    fixed, coarse ladder means a range of core counts gives the same blocks, hence the same
+    result files (resuming on another machine usually retrains nothing)."""
+    return [b for b in range(seeds, 0, -1) if seeds % b == 0]
+
+
+def auto_block(spec_json: str | dict, seeds: int, limit_s: float) -> int:
+    """The largest block on :func:`block_ladder` whose estimated job (:func:`train_seconds`) is
+    at most ``min(max(limit_s, SPLIT_FLOOR_S), MAX_JOB_S)``; 1 if even a single seed is longer.
+
+    ``limit_s`` is JOB_SLACK x the build's train work / its cores (pipeline/expand.py). The floor
+    keeps cheap cells whole: below ten minutes a job is shorter than a cluster's scheduling
+    latency, and every extra block pays the start-up and per-block costs again. The ceiling keeps
+    every job's request (``train_runtime_minutes``, SAFETY x the estimate) within the 24 hours
+    most partitions allow, however few cores the build has; on few cores that costs nothing, as
+    the jobs queue behind each other anyway."""
+    limit = min(max(limit_s, SPLIT_FLOOR_S), MAX_JOB_S)
+    for block in block_ladder(seeds):
+        if train_seconds(spec_json, block) <= limit:
+            return block
+    return 1

@@ -23,8 +23,8 @@ CASES = [
     ("unknown sampler", "figures/fig5.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, propz]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
     ("missing game", "figures/fig5.yaml", "game: lbf,", "game: lbf_large,", "panels.2.game", "unknown game 'lbf_large'"),
     ("budget below one batch", "games/gridworld.yaml", "total_steps: 25600", "total_steps: 100", "budget.total_steps", "smaller than one PPO batch"),
-    ("unknown override path", "figures/fig11.yaml", "seed_block: 100", "seed_block: 100\noverrides: {ppo.learnign_rate: 0.01}", "overrides.ppo.learnign_rate", "unknown run-spec field 'ppo.learnign_rate'"),
-    ("override of the wrong type", "figures/fig11.yaml", "seed_block: 100", "seed_block: 100\noverrides: {ppo.learning_rate: fast}", "overrides.ppo.learning_rate", "valid number"),
+    ("unknown override path", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learnign_rate: 0.01}", "overrides.ppo.learnign_rate", "unknown run-spec field 'ppo.learnign_rate'"),
+    ("override of the wrong type", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learning_rate: fast}", "overrides.ppo.learning_rate", "valid number"),
     ("unknown named value", "studies/lr_kl_2x2.yaml", "sampler.target_kl: [6, authors_code_default]", "sampler.target_kl: [6, authors_default]", "axes.sampler.target_kl.1", "unknown named value 'authors_default'"),
 ]
 

@@ -105,19 +105,26 @@ def test_figure_and_table_record_the_results_that_fed_them(built):
 
 
 def test_seed_block_size_does_not_change_the_aggregate(built):
-    """Blocks of 1 seed instead of 3: other processes, same numbers, byte for byte."""
+    """``seed_block: auto`` (the shipped figures' setting) against the explicit 3-seed blocks of
+    the smoke scale: other processes, same numbers, byte for byte. Smoke jobs take seconds, so
+    the copy's split floor is lowered to let ``auto`` split them on many cores."""
     workdir, config = built
-    scales = workdir / "specs/scales.yaml"
-    original = scales.read_text()
-    scales.write_text(original + "  smoke_block1:\n    seeds: 3\n    seed_block: 1\n    max_iterations: 2\n"
+    scales, resources = workdir / "specs/scales.yaml", workdir / "pipeline/resources.py"
+    original, model = scales.read_text(), resources.read_text()
+    assert "seed_block: auto" in (workdir / f"specs/figures/{FIGURE}.yaml").read_text()
+    scales.write_text(original + "  smoke_auto:\n    seeds: 3\n    max_iterations: 2\n    max_batch_size: 64\n"
                       "    max_samples: 32\n    eval_episodes: 10\n")
+    assert "SPLIT_FLOOR_S = 600.0" in model
+    resources.write_text(model.replace("SPLIT_FLOOR_S = 600.0", "SPLIT_FLOOR_S = 0.0"))
     try:
-        log = snakemake(workdir, f"results/smoke_block1/aggregated/{FIGURE}.csv", *config)
-        assert log.count("rule train:") == 5 * 3 * 3
-        block1 = (workdir / f"results/smoke_block1/aggregated/{FIGURE}.csv").read_bytes()
-        assert block1 == (workdir / f"results/smoke/aggregated/{FIGURE}.csv").read_bytes()
+        log = snakemake(workdir, f"results/smoke_auto/aggregated/{FIGURE}.csv", "--config", "scale=smoke", "cores=512")
+        assert log.count("rule train:") > 5 * 3  # auto split cells into 1-seed blocks
+        assert "seeds_0-0.csv" in log
+        split = (workdir / f"results/smoke_auto/aggregated/{FIGURE}.csv").read_bytes()
+        assert split == (workdir / f"results/smoke/aggregated/{FIGURE}.csv").read_bytes()
     finally:
         scales.write_text(original)
+        resources.write_text(model)
 
 
 def test_summary_prints_final_point_per_curve(built, capsys):

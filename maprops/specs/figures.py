@@ -8,7 +8,7 @@ without editing it: ``smoke`` caps seeds and budgets so a figure runs end to end
 from __future__ import annotations
 
 import itertools
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -20,6 +20,12 @@ Metric = Literal[
     "joint_sampling_error", "agent1_sampling_error",
 ]
 SamplerKind = Literal["on_policy", "props", "ma_props"]
+
+AUTO = "auto"
+# Seeds trained together in one process: a number, or ``auto``: the pipeline picks each cell's
+# block from the cost model and the cores the build runs on (pipeline/expand.py, ``auto_block``).
+# The library never resolves ``auto`` itself: it knows neither the cost model nor the cores.
+SeedBlock = Annotated[int, Field(ge=1)] | Literal["auto"]
 
 
 # Dotted run-spec path -> value (or a named value), applied to every cell it concerns; see
@@ -54,7 +60,7 @@ class FigureSpec(Frozen):
     ylabel: str
     samplers: tuple[SamplerKind, ...] = Field(min_length=1)
     seeds: int = Field(ge=1, description="seeds 0..seeds-1 per cell")
-    seed_block: int = Field(ge=1, description="seeds trained together in one process")
+    seed_block: SeedBlock = Field(default=AUTO, description="seeds trained together in one process, or auto (the pipeline splits costly cells for the cores it runs on)")
     panels: tuple[Panel, ...] = Field(min_length=1)
     overrides: Overrides = Field(default={}, description="run-spec overrides for every cell of the figure")
 
@@ -117,14 +123,14 @@ class SweepSpec(Frozen):
     samplers: tuple[Literal["props", "ma_props"], ...] = Field(min_length=1)
     metric: Literal["success_rate", "mean_return"] = "success_rate"
     seeds: int = Field(ge=1)
-    seed_block: int = Field(ge=1)
+    seed_block: SeedBlock = AUTO
 
 
 class Scale(Frozen):
     """Caps applied to every figure; ``None`` keeps the figure's own value."""
 
     seeds: int | None = Field(default=None, ge=1)
-    seed_block: int | None = Field(default=None, ge=1)
+    seed_block: int | None = Field(default=None, ge=1, description="cap on every block, explicit or auto")
     max_iterations: int | None = Field(default=None, ge=1)
     max_batch_size: int | None = Field(default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)")
     max_samples: int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")

@@ -24,7 +24,7 @@ from typing import Any
 from maprops.config import MLEConfig, PPOConfig, RunSpec
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
-from maprops.specs.figures import FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
+from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
@@ -45,15 +45,18 @@ NAMED_VALUES_FILE = "named_values"  # optional: hyperparams/named_values.yaml
 @dataclass(frozen=True)
 class Cell:
     """One (panel, sampler) curve of a figure, or of one setting of a study: a run spec and the
-    seeds it needs. ``setting`` is the study setting's label ("" in a figure)."""
+    seeds it needs. ``setting`` is the study setting's label ("" in a figure). ``seed_block`` is
+    the spec's block already capped by the scale, or ``"auto"``: then the pipeline chooses it
+    (it has the cost model and knows the cores) and ``block_cap`` is the scale's cap, if any."""
 
     panel_index: int
     panel: Panel
     sampler: str
     run: RunSpec
     seeds: int
-    seed_block: int
+    seed_block: int | str
     setting: str = ""
+    block_cap: int | None = None
 
 
 class SpecLibrary:
@@ -357,13 +360,13 @@ class SpecLibrary:
             samplers=sweep.samplers, seeds=sweep.seeds, seed_block=sweep.seed_block, panels=(panel,),
         )
         seeds = min(sweep.seeds, scale.seeds or sweep.seeds)
-        block = min(sweep.seed_block, scale.seed_block or sweep.seed_block)
+        block = _capped_block(sweep.seed_block, scale)
         out = []
         for sampler in sweep.samplers:
             for setting in self.sweep_settings():
                 run = self.run_spec(as_figure, panel, sampler, scale, behavior=setting)
                 label = f"{sampler} lr={setting['learning_rate']:g} m={setting['batch_size']} kl={setting['target_kl']:g} clip={setting['clip_coef']:g}"
-                out.append(({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block)))
+                out.append(({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block, block_cap=scale.seed_block)))
         return out
 
     def cells(self, figure_name: str, scale_name: str, best_setting=None) -> list[Cell]:
@@ -392,7 +395,7 @@ class SpecLibrary:
 
     def _cells(self, figure: FigureSpec, scale: Scale, best_setting=None, games=None, setting=None) -> list[Cell]:
         seeds = min(figure.seeds, scale.seeds or figure.seeds)
-        block = min(figure.seed_block, scale.seed_block or figure.seed_block)
+        block = _capped_block(figure.seed_block, scale)
         cells = []
         for i, panel in enumerate(figure.panels):
             if games is not None and panel.game not in games:
@@ -404,5 +407,13 @@ class SpecLibrary:
                         continue
                     behavior = best_setting(panel.sweep, sampler)
                 run = self.run_spec(figure, panel, sampler, scale, behavior, setting)
-                cells.append(Cell(i, panel, sampler, run, seeds, block))
+                cells.append(Cell(i, panel, sampler, run, seeds, block, block_cap=scale.seed_block))
         return cells
+
+
+def _capped_block(block: int | str, scale: Scale) -> int | str:
+    """An explicit block capped by the scale; ``auto`` stays ``auto`` (the pipeline applies the
+    cap after choosing)."""
+    if block == AUTO:
+        return AUTO
+    return min(block, scale.seed_block or block)

@@ -1,0 +1,201 @@
+"""The cost model (pipeline/resources.py) against measured train jobs, ``seed_block: auto``, and
+the ``maprops plan`` forecast built on both."""
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from maprops.cli import main
+from pipeline.expand import Plan, seed_blocks
+from pipeline.plan import forecast_seconds, train_jobs
+from pipeline.resources import (
+    JOB_SLACK, MAX_JOB_S, SPLIT_FLOOR_S, STARTUP_S, block_ladder, train_runtime_minutes, train_seconds,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+MEASUREMENTS = REPO / "pipeline/cost_measurements.csv"
+SLURM_JOBS = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["jobs"]
+
+
+def measurements() -> list[dict]:
+    with open(MEASUREMENTS) as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+def spec(row: dict) -> dict:
+    """The fields of a run spec the model reads, from one row of the table."""
+    data = {
+        "game": {"kind": row["kind"], "name": row["game"]},
+        "sampler": {"kind": row["sampler"]},
+        "ppo": {"batch_size": int(row["ppo_batch"])},
+        "total_steps": int(row["total_steps"]),
+        "eval_every": int(row["eval_every"]),
+    }
+    if row["sampler"] != "on_policy":
+        data["sampler"]["batch_size"] = int(row["behavior_batch"])
+    if row["fixed_target"] == "true":
+        data["fixed_target"] = True
+    return data
+
+
+@pytest.mark.parametrize("row", measurements(), ids=lambda r: f"{r['source']}-{r['sampler']}")
+def test_model_agrees_with_every_measured_train_job(row):
+    """Within a factor 2 (``check: 2x``); where the KL cut-off cut the behavior update short
+    (``check: upper``), at least the measured time. The measurements are the train loop's wall
+    time, without process start-up."""
+    model = train_seconds(spec(row), int(row["seeds"])) - STARTUP_S
+    measured = float(row["seconds"])
+    assert row["check"] in ("2x", "upper"), f"{MEASUREMENTS.name}: check must be 2x or upper, got {row['check']!r}"
+    if row["check"] == "2x":
+        assert measured / 2 <= model <= 2 * measured, (model, measured)
+    else:
+        assert model >= measured, (model, measured)
+    # SAFETY (2) x an estimate at least half the measurement: the SLURM request covers the job
+    assert train_runtime_minutes(spec(row), int(row["seeds"])) * 60 >= measured
+
+
+def test_measurements_cover_every_game_kind_and_sampler():
+    """Every (game kind, sampler) is held within 2x by at least one measurement."""
+    held = {(r["kind"], r["sampler"]) for r in measurements() if r["check"] == "2x"}
+    kinds, samplers = ("matrix", "gridworld", "boulderpush", "lbf"), ("on_policy", "props", "ma_props")
+    assert held == {(kind, sampler) for kind in kinds for sampler in samplers}
+
+
+def test_block_ladder_is_the_divisors_largest_first():
+    assert block_ladder(100) == [100, 50, 25, 20, 10, 5, 4, 2, 1]
+    assert block_ladder(10) == [10, 5, 2, 1]
+    assert block_ladder(1) == [1]
+
+
+def spec_total(plan: Plan, cells) -> float:
+    runs = {c.run.run_id(): c for c in cells}
+    return sum(train_seconds(c.run.canonical_json(), c.seeds) for c in runs.values())
+
+
+@pytest.fixture(scope="module", params=[1, 2, 64, SLURM_JOBS, 512])
+def full_plan(request):
+    return Plan(REPO / "specs", "full", cores=request.param)
+
+
+def test_auto_blocks_keep_every_job_within_the_builds_share(full_plan):
+    """For every shipped figure: each train job's estimate is at most
+    min(max(JOB_SLACK x the figure's train work / cores, SPLIT_FLOOR_S), MAX_JOB_S), unless one seed
+    alone is longer; and each block is the largest divisor of the seed count within its run's
+    limit (no needless splitting)."""
+    plan = full_plan
+    for figure in plan.figures:
+        cells = plan.cells(figure)
+        share = JOB_SLACK * spec_total(plan, cells) / plan.cores
+        bound = min(max(share, SPLIT_FLOOR_S), MAX_JOB_S)
+        for cell in cells:
+            run, block = cell.run.canonical_json(), plan.block(cell)
+            assert cell.seeds % block == 0
+            job = train_seconds(run, block)
+            assert job <= bound or block == 1, (figure, cell.panel.game, cell.sampler, block, job, bound)
+            larger = [b for b in block_ladder(cell.seeds) if b > block]
+            if larger:
+                limit = min(max(plan.job_limits[cell.run.run_id()], SPLIT_FLOOR_S), MAX_JOB_S)
+                assert train_seconds(run, min(larger)) > limit
+
+
+def test_no_shipped_train_job_asks_slurm_for_more_than_a_day(full_plan):
+    for figure in full_plan.figures:
+        for cell in full_plan.cells(figure):
+            assert train_runtime_minutes(cell.run.canonical_json(), full_plan.block(cell)) <= 24 * 60, (figure, cell.panel.game, cell.sampler)
+
+
+def test_auto_keeps_cheap_cells_whole_and_is_deterministic():
+    """On a workstation nothing cheap is split (the committed 100-seed results keep their names);
+    the same cores give the same files, and a range of core counts maps to the same files."""
+    two = Plan(REPO / "specs", "full", cores=2)
+    assert {f.rsplit("/", 1)[1] for f in two.figure_inputs("fig11")} == {"seeds_0-99.csv"}
+    assert two.figure_inputs("fig5") == Plan(REPO / "specs", "full", cores=2).figure_inputs("fig5")
+    assert Plan(REPO / "specs", "full", cores=60).figure_inputs("fig5") == Plan(REPO / "specs", "full", cores=64).figure_inputs("fig5")
+    # BoulderPush with PROPS cannot train 100 seeds in one job under a day: it is split anyway
+    assert len(two.figure_inputs("fig6")) > 6
+
+
+def test_a_scale_cap_and_explicit_blocks_still_apply(tmp_path):
+    import shutil
+
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    figure = tmp_path / "specs/figures/fig5_matrix.yaml"
+    figure.write_text(figure.read_text().replace("seed_block: auto", "seed_block: 30", 1))
+    full = Plan(tmp_path / "specs", "full", cores=512)
+    assert {full.block(c) for c in full.cells("fig5_matrix")} == {30}
+    assert seed_blocks(100, 30)[-1] == (90, 99)
+    reduced = Plan(REPO / "specs", "reduced", cores=1)  # reduced: 5 seeds, blocks of at most 5
+    blocks = {(c.run.game.kind, c.sampler): reduced.block(c) for c in reduced.cells("fig5")}
+    assert max(blocks.values()) == 5 and blocks[("matrix", "props")] == 5
+    assert blocks[("boulderpush", "props")] == 1  # 5 seeds would exceed MAX_JOB_S
+
+
+def test_list_scheduling_forecast():
+    assert forecast_seconds([3, 3, 2, 2, 2], 2) == 7  # longest first: (3, 2, 2) and (3, 2)
+    assert forecast_seconds([5, 1, 1], 8) == 5
+    assert forecast_seconds([], 4) == 0
+    durations = [7.0, 5, 4, 4, 3, 3, 2, 1]
+    for cores in (1, 2, 3, 5):
+        wall = forecast_seconds(durations, cores)
+        assert max(sum(durations) / cores, max(durations)) <= wall <= sum(durations) / cores + max(durations)
+
+
+def test_plan_prints_the_jobs_snakemake_would_run(capsys):
+    assert main(["plan", "paper_figs/fig5.pdf", "--cores", "64", "--specs", str(REPO / "specs")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    plan = Plan(REPO / "specs", "full", cores=64)
+    files = plan.figure_inputs("fig5")
+    assert out[0].startswith(f"figure fig5, scale full, 64 cores: {len(files)} train jobs")
+    jobs = train_jobs(plan, plan.cells("fig5"))
+    assert sorted(f"{plan.run_dir(j.run_id)}/seeds_{j.lo}-{j.hi}.csv" for j in jobs) == files
+    total = sum(j.seconds for j in jobs)
+    assert out[-2].startswith(f"total: {total / 3600:.1f} CPU-hours;")
+    wall = forecast_seconds([j.seconds for j in jobs], 64)
+    assert out[-1].startswith(f"forecast wall time on 64 cores: {wall / 3600:.1f} h")
+    rows = out[2:-2]
+    assert len(rows) == len({c.run.run_id() for c in plan.cells("fig5")})  # one line per run here
+    assert all(len(row.split()) >= 5 for row in rows)
+    # a name and a smoke-scale path work too
+    assert main(["plan", "fig5", "--cores", "64", "--specs", str(REPO / "specs")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == out[0]
+    assert main(["plan", "results/smoke/figures/fig5_matrix.pdf", "--specs", str(REPO / "specs")]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("figure fig5_matrix, scale smoke, 2 cores: 15 train jobs")
+
+
+@pytest.mark.parametrize("target", ["fig55", "paper_figs/nothing.pdf", "results/full/runs/x.csv"])
+def test_plan_refuses_an_unknown_target_in_one_line(capsys, target):
+    assert main(["plan", target, "--specs", str(REPO / "specs")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and f"unknown target {target!r}" in captured.err
+
+
+def test_snakemake_sizes_auto_blocks_by_jobs_else_cores(tmp_path):
+    """The Snakefile plans `seed_block: auto` for `--jobs` (a cluster profile's parallelism) if
+    given, else for `--cores`, in a dry run as in the real one; `maprops plan` agrees."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    for folder in ("specs", "pipeline", "profiles"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+
+    def train_jobs_planned(*args):
+        cmd = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "-n",
+               "results/full/aggregated/fig5_gridworld.csv", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        return int(re.search(r"^train\s+(\d+)$", proc.stdout + proc.stderr, re.M).group(1))
+
+    def planned(cores):
+        return len(Plan(REPO / "specs", "full", cores=cores).figure_inputs("fig5_gridworld"))
+
+    assert planned(64) > planned(2) == 3
+    assert train_jobs_planned("--cores", "1", "--jobs", "64") == planned(64)
+    assert train_jobs_planned("--cores", "2") == planned(2)
+    assert train_jobs_planned("--cores", "2", "--config", "cores=64") == planned(64)
