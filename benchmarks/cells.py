@@ -10,6 +10,7 @@ sampler -> same cost), assuming the cores run jobs side by side without slowing 
 
     python benchmarks/cells.py fig11 --games nonconflict_01 nonconflict_19 --baseline 22cd639
     python benchmarks/cells.py fig5_matrix --seeds 100
+    python benchmarks/cells.py fig4a --games climbing --baseline e3f612d --new 3bd8a53   # one change alone
 
 Seeds default to the figure's own (100 at full scale). One torch thread per job, as in training.
 """
@@ -43,8 +44,8 @@ def train_seconds(tree: Path, run_json: Path, seeds: int, workdir: Path) -> floa
     return time.perf_counter() - start
 
 
-def baseline_tree(commit: str, parent: Path) -> Path:
-    tree = parent / "baseline"
+def commit_tree(commit: str, parent: Path, name: str) -> Path:
+    tree = parent / name
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), commit], check=True)
     return tree
 
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, help="seeds per cell (default: the figure's)")
     parser.add_argument("--scale", default="full")
     parser.add_argument("--baseline", help="a commit to time the same cells with")
+    parser.add_argument("--new", help="a commit to time instead of this working tree")
     parser.add_argument("--cores", type=int, default=2, help="cores for the whole-figure extrapolation")
     args = parser.parse_args()
 
@@ -67,9 +69,9 @@ def main() -> None:
         sys.exit(f"no cells of {args.figure} match --games/--samplers")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        trees = {"new": REPO}
+        trees = {"new": commit_tree(args.new, tmp_path, "new") if args.new else REPO}
         if args.baseline:
-            trees = {"old": baseline_tree(args.baseline, tmp_path), "new": REPO}
+            trees = {"old": commit_tree(args.baseline, tmp_path, "old"), **trees}
         measured: dict[tuple[str, str], dict[str, float]] = {}
         try:
             for i, cell in enumerate(chosen):
@@ -82,8 +84,9 @@ def main() -> None:
                 shown = "  ".join(f"{k} {v:7.1f} s" for k, v in times.items())
                 print(f"{cell.panel.game:24s} {cell.sampler:9s} {seeds:4d} seeds: {shown}{ratio}", flush=True)
         finally:
-            if args.baseline:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(trees["old"])], check=False)
+            for tree in trees.values():
+                if tree != REPO:
+                    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
     summarize(measured, cells, chosen, trees, args.cores)
 
 
