@@ -199,3 +199,21 @@ def test_snakemake_sizes_auto_blocks_by_jobs_else_cores(tmp_path):
     assert train_jobs_planned("--cores", "1", "--jobs", "64") == planned(64)
     assert train_jobs_planned("--cores", "2") == planned(2)
     assert train_jobs_planned("--cores", "2", "--config", "cores=64") == planned(64)
+
+
+def builds() -> list[dict]:
+    with open(REPO / "pipeline/build_measurements.csv") as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+@pytest.mark.parametrize("build", builds(), ids=lambda b: f"{b['target']}-{b['cores']}")
+def test_forecast_agrees_with_every_measured_build(build, capsys):
+    """The wall time ``maprops plan`` forecasts is within a factor 2 of a measured build."""
+    cores = int(build["cores"])
+    assert main(["plan", build["target"], "--cores", str(cores), "--scale", build["scale"], "--specs", str(REPO / "specs")]) == 0
+    plan = Plan(REPO / "specs", build["scale"], cores=cores)
+    name = Path(build["target"]).stem
+    forecast = forecast_seconds([j.seconds for j in train_jobs(plan, plan.cells(name))], cores)
+    measured = float(build["seconds"])
+    assert measured / 2 <= forecast <= 2 * measured, (forecast, measured)
+    assert f"forecast wall time on {cores} cores" in capsys.readouterr().out
