@@ -57,3 +57,22 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
     assert reported == edited or (field == "<file>" and reported == edited + 1), (reported, edited, out)
     assert match.group(2) == field and message in match.group(3), out
     assert sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts) == before
+
+
+def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
+    """Training that blows up (payoffs near float32's limit overflow the value loss) fails its
+    job, and Snakemake's output carries the log's last lines: seed, iteration and step."""
+    for folder in ("specs", "pipeline", "profiles"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    game = tmp_path / "specs/games/climbing.yaml"
+    game.write_text(game.read_text().replace("  - [11, -30, 0]", "  - [3e38, -3e38, 0]", 1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
+         "--cores", "1", "results/smoke/aggregated/fig5_matrix.csv", "--config", "scale=smoke"],
+        capture_output=True, text=True, timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "last lines of results/smoke/logs/train/" in out, out
+    assert re.search(r"seed \d+: .* became NaN or infinite by iteration \d+ \(environment step \d+\)", out), out

@@ -131,3 +131,32 @@ def test_train_job_logs_progress_with_an_eta(tmp_path):
     assert [line.split(",")[0] for line in lines] == [f"progress: iteration {i}/4" for i in range(1, 5)]
     assert "environment step 16/32 per seed" in lines[1] and "elapsed " in lines[1] and "ETA " in lines[1]
     assert "ETA" not in lines[-1]  # nothing left
+
+
+def test_a_hard_killed_snakemake_resumes_with_unlock_and_the_same_command(tmp_path):
+    """SIGKILL Snakemake while a train job runs; ``snakemake --unlock`` then the same command
+    finishes the build. Outputs are written atomically, so the kill leaves no half-written file
+    for Snakemake to call incomplete: the lock is all that remains."""
+    import os
+    import shutil
+    import time
+
+    repo = Path(__file__).resolve().parents[1]
+    for folder in ("specs", "pipeline", "profiles"):
+        shutil.copytree(repo / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(repo / "Snakefile", tmp_path / "Snakefile")
+    target = "results/smoke/aggregated/fig5_gridworld.csv"
+    command = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "--cores", "1"]
+    proc = subprocess.Popen([*command, target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    logs = tmp_path / "results/smoke/logs/train"
+    deadline = time.monotonic() + 120
+    while not (logs.exists() and any(logs.rglob("*.log"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its running job, as a hard kill does
+    proc.wait()
+    assert not (tmp_path / target).exists()
+
+    assert subprocess.run([*command, "--unlock", target], capture_output=True).returncode == 0
+    rerun = subprocess.run([*command, target], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert (tmp_path / target).exists()

@@ -37,6 +37,9 @@ rule train:
         runtime=lambda wc, attempt: train_runtime_minutes(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
         mem_mb=lambda wc, attempt: train_mem_mb(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
         cpus_per_task=1,
+    # On failure the log's last lines (e.g. the seed, iteration and step of a NaN) are echoed to
+    # Snakemake's console, not only left in the log file.
     shell:
         "{PYTHON} -m maprops.cli train --run-spec {input.spec} --seeds {wildcards.lo}-{wildcards.hi}"
         " --out {output} > {log} 2>&1"
+        " || {{ status=$?; echo 'last lines of {log}:' >&2; tail -n 15 {log} >&2; exit $status; }}"
