@@ -17,6 +17,7 @@
 # Two spec folders therefore never write the same file, and a tree that another folder's specs
 # built is refused (pipeline/outputs.py).
 
+import re
 import sys
 from pathlib import Path
 
@@ -54,7 +55,17 @@ def build_cores():
     return 1  # neither given (`--cores all` resolves to a number before this)
 
 
-CORES = build_cores()
+def refuse(message):
+    """A mistake on the command line (an unknown scale, a bad --config value): one line on
+    stderr and exit status 1, not a traceback."""
+    print(f"snakemake: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+try:
+    CORES = build_cores()
+except ValueError as err:
+    refuse(err)
 
 
 onstart:
@@ -78,13 +89,27 @@ def best_setting(scale, sweep, sampler):
     return {k: row[k].item() for k in ("learning_rate", "batch_size", "target_kl", "clip_coef")}
 
 
+try:
+    DEFAULT_PLAN = plan(SCALE)
+except KeyError as err:  # an unknown --config scale
+    refuse(err.args[0])
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly these names: a target naming an unknown figure,
+    study, sweep or scale then has no rule to make it (Snakemake's one-line refusal) instead of
+    failing inside an input function with a traceback."""
+    return "|".join(re.escape(name) for name in names)
+
+
 wildcard_constraints:
-    scale=r"[A-Za-z0-9_]+",
+    scale=one_of(DEFAULT_PLAN.library.scales),
     run_id=r"[0-9a-f]{16}",
     lo=r"\d+",
     hi=r"\d+",
-    figure=r"[A-Za-z0-9_]+",
-    sweep=r"[A-Za-z0-9_]+",
+    figure=one_of(DEFAULT_PLAN.figures),
+    study=one_of(DEFAULT_PLAN.studies),
+    sweep=one_of(DEFAULT_PLAN.sweeps),
 
 
 rule all:

@@ -76,3 +76,19 @@ def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     assert proc.returncode != 0, out
     assert "last lines of results/smoke/logs/train/" in out, out
     assert re.search(r"seed \d+: .* became NaN or infinite by iteration \d+ \(environment step \d+\)", out), out
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--config", "scale=nosuch"], "snakemake: unknown scale 'nosuch'; known: full, reduced, smoke"),
+    (["--config", "cores=0"], "snakemake: --config cores=0: must be a positive integer"),
+    (["paper_figs/fig99.pdf"], "No rule to produce paper_figs/fig99.pdf"),
+    (["results/nosuch/figures/fig5.pdf"], "No rule to produce results/nosuch/figures/fig5.pdf"),
+])
+def test_a_command_line_mistake_is_one_clear_line(args, expected):
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "--cores", "1", *args],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and expected in out, out
+    assert "Traceback" not in out and "File \"" not in out, out
