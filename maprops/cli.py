@@ -1,5 +1,6 @@
 """The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's
-provenance, ``plan`` a target's train jobs and wall time."""
+provenance, ``plan`` a target's train jobs and wall time, ``gradient`` a matrix game's exact (and a
+batch's) policy gradients at uniform policies."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     p_plan.add_argument("--scale", help="a scale of specs/scales.yaml (default: the target path's, else full)")
     p_plan.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
 
+    p_gradient = sub.add_parser("gradient", help="each agent's exact expected policy gradient at uniform policies in a matrix game, and a batch's estimate")
+    p_gradient.add_argument("game", help="a matrix game of specs/games (nonconflict_19, climbing, fig1, ...)")
+    p_gradient.add_argument("--variant", default="original", help="reward variant (default original; e.g. modified)")
+    p_gradient.add_argument("--batch", help="joint actions, agent 1's : agent 2's, actions A, B, C... (e.g. A,B,A,B:B,A,B,A)")
+    p_gradient.add_argument("--specs", help="spec folder (default: specs/, else the checkout's)")
+
     args = parser.parse_args(argv)
     if args.command == "validate":
         from maprops.specs.validate import validate_main
@@ -46,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return show_main(args.result)
     if args.command == "plan":
         return plan_main(args.target, args.cores, args.scale, args.specs)
+    if args.command == "gradient":
+        from maprops.gradient import gradient_main
+
+        return gradient_main(args.game, args.variant, args.batch, args.specs)
     return 2
 
 
