@@ -124,7 +124,7 @@ def run_validate(root: Path, capsys) -> str:
         ("games/climbing.yaml", "kind: matrix", "kind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix'"),
         ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, D]]", "optimal", "agent 2 has no action 'D'; known: A, B, C"),
         ("games/climbing.yaml", "total_steps: 900", "total_steps: 30", "budget.total_steps", "smaller than one PPO batch (45"),
-        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: boulderpush, climbing, gridworld, lbf, nonconflict_01"),
+        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: boulderpush, climbing, fig1, gridworld, lbf, nonconflict_01"),
         ("figures/fig12.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, prop]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
         ("figures/fig12.yaml", "algorithm: ippo", "algorithm: ipo", "algorithm", "'mappo' or 'ippo'"),
         ("figures/fig12.yaml", "seeds: 100", "seeds: -3", "seeds", "greater than or equal to 1"),
