@@ -30,7 +30,7 @@ ALGORITHMS = ("mappo", "ippo")
 
 
 class MatrixGameConfig(Frozen):
-    """A normal-form game played once per episode (paper §6; REFERENCE.md §3).
+    """A normal-form game played once per episode (paper §6; docs/implementation.md#matrix-game-episodes).
 
     ``payoffs`` has shape ``[k_1, ..., k_n, n]``: entry ``[a_1, ..., a_n, i]`` is agent i's
     reward for joint action ``(a_1, ..., a_n)``. The payoffs here are the ones actually played,

@@ -2,7 +2,8 @@
 
 Every network in training exists once per *replica* (a seed, or a seed x agent pair). Storing
 all replicas' parameters as one ``[R, P]`` tensor and viewing it layer by layer keeps the
-per-step op count independent of the number of seeds (REFERENCE.md §5: hand-stacked
+per-step op count independent of the number of seeds
+(docs/implementation.md#stacked-networks: hand-stacked
 ``baddbmm`` beat ``torch.func.vmap``), and makes the optimizer, gradient clipping and resets
 single tensor ops over the flat buffer.
 """
@@ -122,7 +123,8 @@ def clip_grad_norm_(grad: torch.Tensor, groups: int, max_norm: float) -> torch.T
     """Clip a stacked gradient ``[R, P]`` per group of ``R // groups`` consecutive rows.
 
     Global-norm clipping is not elementwise, so each seed (or seed x agent) gets its own norm
-    (REFERENCE.md §5). Mirrors ``torch.nn.utils.clip_grad_norm_``: scale by
+    (docs/implementation.md#per-seed-gradient-clipping-and-early-stopping).
+    Mirrors ``torch.nn.utils.clip_grad_norm_``: scale by
     ``max_norm / (norm + 1e-6)`` when that is below 1. Returns the pre-clip norms ``[groups]``.
     """
     g = grad.view(groups, -1)

@@ -1,7 +1,7 @@
 """Independent actors and the critics of MAPPO and IPPO, stacked over seeds (and agents).
 
 Actors: one 64x64 tanh MLP per agent on its own observation (paper §3, independent learners).
-Critics (REFERENCE.md §2): MAPPO has one critic per seed on the joint observation with one
+Critics (docs/implementation.md#critics): MAPPO has one critic per seed on the joint observation with one
 value head per agent (rewards are per agent); IPPO gives each agent a critic on its own
 observation. Parameters are flat ``[rows, P]`` tensors (see :mod:`maprops.nets`); rows are
 seed-major, so a seed's agents are consecutive rows.

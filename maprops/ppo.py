@@ -1,4 +1,4 @@
-"""MAPPO / IPPO updates with CleanRL PPO semantics, batched over seeds (REFERENCE.md §2).
+"""MAPPO / IPPO updates with CleanRL PPO semantics, batched over seeds (docs/implementation.md#ppo-mappo-and-ippo).
 
 Each agent is an independent PPO learner on its own actor: its loss is CleanRL's
 ``pg - ent_coef * entropy + vf_coef * value`` on its own advantages, and the per-agent losses

@@ -1,8 +1,9 @@
 """Counter-based random numbers: one independent stream per seed, addressed by a tag.
 
 Why not ``torch.Generator``? A block of seeds trains in lock-step with batched tensors, and a
-seed's numbers must not depend on which other seeds share its block (ARCHITECTURE.md, the
-engine contract). One generator per seed would need a Python loop per draw. Instead every
+seed's numbers must not depend on which other seeds share its block (the engine contract,
+docs/implementation.md#the-engine-contract). One generator per seed would need a Python loop per
+draw. Instead every
 random number is a pure function ``hash(seed, tag, index)`` (SplitMix64 mixing), so a draw for
 ``S`` seeds is one vectorized tensor expression, and seed 3's numbers are the same whether it
 trains alone or beside 99 others.

@@ -1,4 +1,4 @@
-"""PROPS and MA-PROPS behave as Algorithms 1-2 say (REFERENCE.md §1)."""
+"""PROPS and MA-PROPS behave as Algorithms 1-2 say (docs/implementation.md#behavior-update)."""
 
 import math
 

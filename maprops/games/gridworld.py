@@ -9,7 +9,7 @@ Rewards (paper §6), shared by all agents:
 - ``lone_penalty`` (-0.1) when some but not all agents do;
 - ``distractor_reward`` (0.1) when any agent enters the distractor cell (bottom-right);
 events on the same step add up. Entering either reward cell ends the episode, as in the
-authors' single-agent GridWorld (REFERENCE.md §3); so does the time limit.
+authors' single-agent GridWorld (docs/implementation.md#gridworld); so does the time limit.
 
 Because the game is finite and deterministic, the exact joint state visitation of the target
 policies -- what the TV sampling error compares a buffer with -- follows from dynamic

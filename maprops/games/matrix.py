@@ -1,7 +1,8 @@
 """Normal-form games as batched cores: one joint action per episode, read off a payoff tensor.
 
 The paper's worked example treats each play of a matrix game as one sample of a single state
-(REFERENCE.md §3), so an episode is one step and every agent observes the same constant.
+(docs/implementation.md#matrix-game-episodes), so an episode is one step and every agent observes
+the same constant.
 Any number of agents and actions: the payoff tensor has shape ``[k_1, ..., k_n, n]``.
 """
 

@@ -1,4 +1,4 @@
-"""Algorithm 2's inner loop, shared by PROPS and MA-PROPS (REFERENCE.md §1).
+"""Algorithm 2's inner loop, shared by PROPS and MA-PROPS (docs/implementation.md#behavior-update).
 
 Minimizes, per minibatch, ``mean(max(r, clip(r, 1 - eps, 1 + eps)))`` with
 ``r = pi_phi(a|s) / pi_theta(a|s)`` over the buffer's joint actions: Eq. 3 with its sign

@@ -3,7 +3,8 @@
 ``pi_phi(.|s) = softmax(log pi_theta(.|s) + Delta_phi(s))`` where ``log pi_theta`` is the sum
 of the agents' log-probs and ``Delta_phi`` is an MLP on the joint observation with one output
 per joint action. Its last layer is zeroed at every reset, so ``pi_phi == pi_theta`` exactly
-there; hidden layers and the Adam moments persist across resets (REFERENCE.md §1).
+there; hidden layers and the Adam moments persist across resets
+(docs/implementation.md#behavior-policy-reset-and-adam-state).
 """
 
 from __future__ import annotations

@@ -70,7 +70,8 @@ class PropsSampler:
         self.actors = actors
         self.rng = rng
         self.params = target_params.detach().clone()
-        # Created once: Adam's moments persist across resets (REFERENCE.md §1).
+        # Created once: Adam's moments persist across resets
+        # (docs/implementation.md#behavior-policy-reset-and-adam-state).
         self.optimizer = StackedAdam(self.params, len(rng), config.learning_rate, config.adam_eps)
         self.steps_taken = 0
 

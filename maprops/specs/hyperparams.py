@@ -1,7 +1,8 @@
 """The paper's hyperparameter tables (Appendix G) as spec models.
 
 Table 2 holds what every MAPPO/IPPO run shares, Table 3 the per-game-family values, and
-``behavior.yaml`` the PROPS/MA-PROPS update settings that Table 1 and REFERENCE.md §1 fix.
+``behavior.yaml`` the PROPS/MA-PROPS update settings that Table 1 and the authors' PROPS code fix
+(docs/implementation.md#epochs-minibatches-and-the-kl-cut-off).
 Table 1 is the sweep grid over behavior settings.
 """
 
