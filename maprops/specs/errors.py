@@ -21,3 +21,12 @@ class SpecErrors(ValueError):
     def __init__(self, errors: list[SpecError]):
         self.errors = errors
         super().__init__("\n".join(e.format() for e in errors))
+
+
+def quoted_number_hint(text: str) -> str:
+    """The end of a "got the string ..." message: a string that reads as a number was quoted."""
+    try:
+        float(text)
+    except ValueError:
+        return ""
+    return " (a quoted number is text in YAML: drop the quotes)"

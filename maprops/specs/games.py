@@ -26,6 +26,7 @@ from maprops.config import (
     LBFParams,
     MatrixGameConfig,
 )
+from maprops.specs.errors import quoted_number_hint
 
 ORIGINAL = "original"
 
@@ -209,7 +210,7 @@ def _check_numbers(value: Any, at: tuple) -> None:
     if isinstance(value, bool):
         message = f"must be a number, got the boolean {str(value).lower()}"
     elif isinstance(value, str):
-        message = f"must be a number, got the string {value!r} (quoted in YAML?)"
+        message = f"must be a number, got the string {value!r}{quoted_number_hint(value)}"
     elif not isinstance(value, (int, float)):
         message = f"must be a number, got {type(value).__name__} {value!r}"
     elif not np.isfinite(value):

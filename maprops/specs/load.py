@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from maprops.specs.errors import SpecError, SpecErrors
+from maprops.specs.errors import SpecError, SpecErrors, quoted_number_hint
 from maprops.specs.yaml_lines import line_of, load_yaml_with_lines
 
 
@@ -22,7 +22,11 @@ def load_file(path: str | Path, model: Any) -> tuple[Any, dict]:
     try:
         return adapter.validate_python(data), lines
     except ValidationError as err:
-        errors = [_locate(str(path), data, lines, e) for e in err.errors()]
+        raw = err.errors()
+        # a list whose item failed is also "too short" (the bad item is not counted): one mistake
+        raw = [e for e in raw if not (e["type"] == "too_short" and any(
+            len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in raw))]
+        errors = [_locate(str(path), data, lines, e) for e in raw]
         raise SpecErrors(_merge_misplaced(errors, model, data)) from None
 
 
@@ -74,7 +78,7 @@ def _locate(file: str, data: Any, lines: dict, error: dict) -> SpecError:
         if isinstance(value, bool):
             message = f"must be {number}, got the boolean {str(value).lower()}"
         else:
-            message = f"must be {number}, got the string {value!r} (quoted in YAML?)"
+            message = f"must be {number}, got the string {value!r}{quoted_number_hint(value)}"
     elif error["type"] == "spec_value":
         message = ctx["message"]
     message = message.removeprefix("Value error, ")
