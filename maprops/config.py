@@ -16,7 +16,23 @@ import hashlib
 import json
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest finite float32: training computes in float32, so a larger spec number would be inf."""
+
+
+def _within_float32(value: float) -> float:
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{value:g} is outside the float32 range training uses (|x| <= {FLOAT32_MAX:.7g})")
+    return value
+
+
+Float = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_within_float32)]
+"""A number field: an int or a float (never a string or a boolean), finite and within float32."""
+
+Int = Annotated[int, Field(strict=True)]
+"""An integer field: never a string, a boolean or a float (not even 2.0)."""
 
 
 class Frozen(BaseModel):
@@ -43,7 +59,7 @@ class MatrixGameConfig(Frozen):
     name: str
     variant: str = "original"
     payoffs: list  # nested lists of numbers, shape [k_1, ..., k_n, n]
-    optimal: tuple[tuple[int, ...], ...] = Field(min_length=1)
+    optimal: tuple[tuple[Int, ...], ...] = Field(min_length=1)
 
 
 # Grid games are described by flat parameters. Each ``*Params`` model is what a game spec file
@@ -59,14 +75,14 @@ class GridWorldParams(Frozen):
     sampling_error: ClassVar[str] = "tv"
 
     kind: Literal["gridworld"] = "gridworld"
-    size: int = Field(ge=2)
-    starts: tuple[int, ...] = Field(min_length=1, description="start cell per agent, row-major from the top-left")
-    team_cell: int = Field(ge=0)
-    distractor_cell: int = Field(ge=0)
-    team_reward: float
-    lone_penalty: float
-    distractor_reward: float
-    max_episode_steps: int = Field(ge=1)
+    size: Int = Field(ge=2)
+    starts: tuple[Int, ...] = Field(min_length=1, description="start cell per agent, row-major from the top-left")
+    team_cell: Int = Field(ge=0)
+    distractor_cell: Int = Field(ge=0)
+    team_reward: Float
+    lone_penalty: Float
+    distractor_reward: Float
+    max_episode_steps: Int = Field(ge=1)
 
 
 class BoulderPushParams(Frozen):
@@ -75,14 +91,14 @@ class BoulderPushParams(Frozen):
     sampling_error: ClassVar[str] = "kl"
 
     kind: Literal["boulderpush"] = "boulderpush"
-    height: int = Field(ge=3)
-    width: int = Field(ge=3)
-    n_agents: int = Field(default=2, ge=1)
-    push_reward: float
-    penalty: float = Field(ge=0, description="paid (as -penalty) for a push the others do not join")
-    goal_reward: float = 0.0
-    sight: int = Field(ge=0, description="radius of the egocentric observation window")
-    max_episode_steps: int = Field(ge=1)
+    height: Int = Field(ge=3)
+    width: Int = Field(ge=3)
+    n_agents: Int = Field(default=2, ge=1)
+    push_reward: Float
+    penalty: Float = Field(ge=0, description="paid (as -penalty) for a push the others do not join")
+    goal_reward: Float = 0.0
+    sight: Int = Field(ge=0, description="radius of the egocentric observation window")
+    max_episode_steps: Int = Field(ge=1)
 
     @model_validator(mode="after")
     def _boulder_fits(self) -> "BoulderPushParams":
@@ -100,17 +116,17 @@ class LBFParams(Frozen):
     sampling_error: ClassVar[str] = "kl"
 
     kind: Literal["lbf"] = "lbf"
-    field_size: int = Field(ge=3, description="food spawns off the edges: rows/cols 1..field_size-2")
-    players: int = Field(default=2, ge=1)
-    min_player_level: int = Field(default=1, ge=1)
-    max_player_level: int = Field(ge=1)
-    min_food_level: int | None = Field(default=None, ge=1)
-    max_food_level: int | None = Field(default=None, ge=1)
-    foods: int = Field(default=1, ge=1)
-    sight: int = Field(ge=1)
-    max_episode_steps: int = Field(ge=1)
+    field_size: Int = Field(ge=3, description="food spawns off the edges: rows/cols 1..field_size-2")
+    players: Int = Field(default=2, ge=1)
+    min_player_level: Int = Field(default=1, ge=1)
+    max_player_level: Int = Field(ge=1)
+    min_food_level: Int | None = Field(default=None, ge=1)
+    max_food_level: Int | None = Field(default=None, ge=1)
+    foods: Int = Field(default=1, ge=1)
+    sight: Int = Field(ge=1)
+    max_episode_steps: Int = Field(ge=1)
     force_coop: bool = True
-    penalty: float = Field(ge=0, allow_inf_nan=False, description="paid (as -penalty) for a failed load")
+    penalty: Float = Field(ge=0, allow_inf_nan=False, description="paid (as -penalty) for a failed load")
 
     @model_validator(mode="after")
     def _package_can_build_it(self) -> "LBFParams":
@@ -167,15 +183,15 @@ class BehaviorSamplerConfig(Frozen):
     the last target update. ``target_kl`` defaults to the value Table 1 prints (6)."""
 
     kind: Literal["props", "ma_props"]
-    learning_rate: float = Field(default=0.03, gt=0)
-    batch_size: int = Field(default=1, ge=1)
-    epochs: int = Field(default=16, ge=1)
-    minibatches: int = Field(default=8, ge=1)
-    clip_coef: float = Field(default=0.3, gt=0)
-    target_kl: float | None = Field(default=6.0, gt=0, description="None: never stop the update early")
-    max_grad_norm: float = Field(default=0.5, gt=0)
-    adam_eps: float = Field(default=1e-5, gt=0)
-    hidden_sizes: tuple[int, ...] = (64, 64)
+    learning_rate: Float = Field(default=0.03, gt=0)
+    batch_size: Int = Field(default=1, ge=1)
+    epochs: Int = Field(default=16, ge=1)
+    minibatches: Int = Field(default=8, ge=1)
+    clip_coef: Float = Field(default=0.3, gt=0)
+    target_kl: Float | None = Field(default=6.0, gt=0, description="None: never stop the update early")
+    max_grad_norm: Float = Field(default=0.5, gt=0)
+    adam_eps: Float = Field(default=1e-5, gt=0)
+    hidden_sizes: tuple[Int, ...] = (64, 64)
 
 
 SamplerConfig = Annotated[Union[OnPolicyConfig, BehaviorSamplerConfig], Field(discriminator="kind")]
@@ -191,21 +207,21 @@ def sampler_config(kind: str, **settings) -> OnPolicyConfig | BehaviorSamplerCon
 class PPOConfig(Frozen):
     """CleanRL PPO semantics with the paper's Table 2 (and Table 3's per-game values)."""
 
-    batch_size: int = Field(ge=1, description="environment steps per target update (paper's n)")
-    learning_rate: float = Field(gt=0)
-    epochs: int = Field(default=4, ge=1)
-    minibatches: int = Field(default=4, ge=1)
-    gamma: float = Field(default=0.99, ge=0, le=1)
-    gae_lambda: float = Field(default=0.95, ge=0, le=1)
+    batch_size: Int = Field(ge=1, description="environment steps per target update (paper's n)")
+    learning_rate: Float = Field(gt=0)
+    epochs: Int = Field(default=4, ge=1)
+    minibatches: Int = Field(default=4, ge=1)
+    gamma: Float = Field(default=0.99, ge=0, le=1)
+    gae_lambda: Float = Field(default=0.95, ge=0, le=1)
     normalize_advantages: bool = True
-    clip_coef: float = Field(default=0.2, gt=0)
+    clip_coef: Float = Field(default=0.2, gt=0)
     clip_value_loss: bool = True
-    ent_coef: float = 0.01
-    vf_coef: float = 0.5
-    max_grad_norm: float = Field(default=0.5, gt=0)
+    ent_coef: Float = 0.01
+    vf_coef: Float = 0.5
+    max_grad_norm: Float = Field(default=0.5, gt=0)
     anneal_lr: bool = True
-    adam_eps: float = Field(default=1e-5, gt=0)
-    hidden_sizes: tuple[int, ...] = (64, 64)
+    adam_eps: Float = Field(default=1e-5, gt=0)
+    hidden_sizes: tuple[Int, ...] = (64, 64)
 
 
 class MLEConfig(Frozen):
@@ -213,11 +229,11 @@ class MLEConfig(Frozen):
     Eq. 7). The paper gives no network, optimizer or training length; these are assumptions
     written in ``specs/hyperparams/sampling_error.yaml``."""
 
-    hidden_sizes: tuple[int, ...] = (64, 64)
-    learning_rate: float = Field(default=3e-3, gt=0)
-    steps: int = Field(default=300, ge=1, description="Adam steps per fit, whatever the buffer size")
-    minibatch_size: int = Field(default=64, ge=1)
-    adam_eps: float = Field(default=1e-5, gt=0)
+    hidden_sizes: tuple[Int, ...] = (64, 64)
+    learning_rate: Float = Field(default=3e-3, gt=0)
+    steps: Int = Field(default=300, ge=1, description="Adam steps per fit, whatever the buffer size")
+    minibatch_size: Int = Field(default=64, ge=1)
+    adam_eps: Float = Field(default=1e-5, gt=0)
 
 
 OPTIONAL_RUN_FIELDS = ("fixed_target", "sampling_error_fit")
@@ -230,9 +246,9 @@ class RunSpec(Frozen):
     algorithm: Literal["mappo", "ippo"]
     sampler: SamplerConfig
     ppo: PPOConfig
-    total_steps: int = Field(ge=1, description="environment steps per seed")
-    eval_every: int = Field(default=1, ge=1, description="target updates (fixed target: steps) between evaluations")
-    eval_episodes: int = Field(default=100, ge=1)
+    total_steps: Int = Field(ge=1, description="environment steps per seed")
+    eval_every: Int = Field(default=1, ge=1, description="target updates (fixed target: steps) between evaluations")
+    eval_episodes: Int = Field(default=100, ge=1)
     # Optional fields: left at None they are absent from the run's identity (canonical_json),
     # so adding one never renames existing runs.
     fixed_target: bool | None = Field(

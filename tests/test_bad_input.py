@@ -25,6 +25,9 @@ CASES = [
     ("budget below one batch", "games/gridworld.yaml", "total_steps: 25600", "total_steps: 100", "budget.total_steps", "smaller than one PPO batch"),
     ("unknown override path", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learnign_rate: 0.01}", "overrides.ppo.learnign_rate", "unknown run-spec field 'ppo.learnign_rate'"),
     ("override of the wrong type", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learning_rate: fast}", "overrides.ppo.learning_rate", "valid number"),
+    ("quoted payoff", "games/nonconflict_03.yaml", "  - [[4, 4], [3, 2]]   # agent 1 plays A", '  - [[4, 4], ["3", 2]]', "payoffs.0.1.0", "must be a number, got the string '3' (a quoted number is text in YAML: drop the quotes)"),
+    ("optimal not optimal", "games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[B, B]]", "optimal.0", "optimal joint action ['B', 'B'] is not optimal in the original game"),
+    ("key misplaced in a variant", "games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 5]\n    total_steps: 100", "variants.modified.total_steps", "unknown key here; 'total_steps' belongs under 'budget'"),
     ("unknown named value", "studies/lr_kl_2x2.yaml", "sampler.target_kl: [6, authors_code_default]", "sampler.target_kl: [6, authors_default]", "axes.sampler.target_kl.1", "unknown named value 'authors_default'"),
 ]
 
@@ -56,6 +59,7 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
     # a YAML syntax error is found where the parser gives up: the broken line or the next
     assert reported == edited or (field == "<file>" and reported == edited + 1), (reported, edited, out)
     assert match.group(2) == field and message in match.group(3), out
+    assert len(re.findall(rf"^{re.escape(str(path))}:\d+: ", out, re.M)) == 1, out  # one mistake, one error
     assert sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts) == before
 
 

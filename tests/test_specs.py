@@ -1,6 +1,7 @@
 """Specs: every shipped spec validates, bad specs fail with FILE:LINE: field: message, and the
 reward modifications do what Appendix E says they are for."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -8,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 
+from maprops.config import RunSpec
 from maprops.specs import SpecLibrary
 from maprops.specs.validate import validate_main
 from maprops.specs.yaml_lines import load_yaml_with_lines
@@ -131,12 +134,31 @@ def run_validate(root: Path, capsys) -> str:
         ("figures/fig12.yaml", "seeds: 100", "seeds: 2.5", "seeds", "valid integer"),
         ("hyperparams/table3.yaml", "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03", "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03", "rows.matrix_2x2.ppo_learning_rate", "duplicate key"),
         ("scales.yaml", "    seeds: 3", "    seeds: [3", "", "malformed YAML"),
-        ("games/gridworld.yaml", "size: 3", "size: three", "size", "valid integer"),
+        ("games/gridworld.yaml", "size: 3", "size: three", "size", "must be an integer, got the string 'three'"),
         ("games/boulderpush.yaml", "set: {penalty: 0.02}", "set: {penalty: -0.02}", "variants.modified.set.penalty", "greater than or equal to 0 (variant 'modified')"),
         ("figures/fig12.yaml", 'title: "Game 1"}', 'title: "Game 1", sweep: nope}', "panels.0.sweep", "unknown sweep 'nope'; known: sweep_nonconflict_19"),
         ("figures/fig12.yaml", 'title: "Game 19 (modified)"}', 'title: "Game 19 (modified)", sweep: sweep_nonconflict_19}', "panels.18.sweep", "trains nonconflict_19/modified with mappo; this panel needs nonconflict_19/modified with ippo"),
         ("games/boulderpush.yaml", "height: 5", "height: 3", "", "cannot hold a 2-cell boulder"),
         ("games/lbf.yaml", "set: {penalty: 0.015}", "set: {penalti: 0.015}", "variants.modified.set.penalti", "unknown game parameter (variant 'modified')"),
+        # strict numbers: no strings, no booleans, nothing float32 cannot hold
+        ("games/nonconflict_03.yaml", "  - [[4, 4], [3, 2]]   # agent 1 plays A", '  - [["4", 4], [3, 2]]', "payoffs.0.0.0", "must be a number, got the string '4' (a quoted number is text in YAML: drop the quotes)"),
+        ("games/nonconflict_03.yaml", "  - [[2, 3], [1, 1]]   # agent 1 plays B", "  - [[2, 3], [1, true]]", "payoffs.1.1.1", "must be a number, got the boolean true"),
+        ("games/climbing.yaml", "  - [-30, 7, 0]", "  - [-30, 7, 1e300]", "common_payoff.1.2", "1e+300 is outside the float32 range training uses (|x| <= 3.402823e+38)"),
+        ("games/climbing.yaml", "  - [-30, 7, 0]", "  - [-30, 7, .nan]", "common_payoff.1.2", "must be a finite number, got nan"),
+        ("games/climbing.yaml", "{joint_action: [A, B], reward: -3}", '{joint_action: [A, B], reward: "-3"}', "variants.modified.set.0.reward", "must be a number, got the string '-3' (a quoted number is text in YAML: drop the quotes)"),
+        ("games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 1e39]", "variants.modified.set.0.rewards.1", "1e+39 is outside the float32 range training uses"),
+        ("games/gridworld.yaml", "team_reward: 0.9", "team_reward: yes", "team_reward", "must be a number, got the boolean true"),
+        ("hyperparams/table2.yaml", "epochs: 4", "epochs: true", "epochs", "must be an integer, got the boolean true"),
+        ("hyperparams/table2.yaml", "gamma: 0.99", "gamma: '0.99'", "gamma", "must be a number, got the string '0.99' (a quoted number is text in YAML: drop the quotes)"),
+        ("hyperparams/table2.yaml", "ent_coef: 0.01", "ent_coef: 5e38", "ent_coef", "5e+38 is outside the float32 range training uses"),
+        ("figures/fig12.yaml", "seeds: 100", "seeds: '100'", "seeds", "must be an integer, got the string '100'"),
+        # optimal joint actions maximize the team's summed payoff, in the game and every variant
+        ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, A], [B, B]]", "optimal.1", "optimal joint action ['B', 'B'] is not optimal in the original game: the team's summed payoff there is 14, but ['A', 'A'] gets 22; correct 'optimal' or say why in 'optimal_reason'"),
+        ("games/climbing.yaml", "{joint_action: [C, C], reward: 2}", "{joint_action: [C, C], reward: 20}", "variants.modified", "optimal joint action ['A', 'A'] is not optimal in variant 'modified': the team's summed payoff there is 22, but ['C', 'C'] gets 40"),
+        ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, A]]\noptimal_reason: just because", "optimal_reason", "every declared optimal joint action maximizes the team's summed payoff in every variant: remove 'optimal_reason'"),
+        # lines: the kind at its line; a key misplaced in a variant is one error, saying where it belongs
+        ("games/nonconflict_19.yaml", "kind: matrix  # assumption: an episode is one play of the game (paper §6 silent; REFERENCE.md §3)\nname: nonconflict_19", "name: nonconflict_19\nkind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix', 'gridworld', 'boulderpush', 'lbf'"),
+        ("games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 5]\n    total_steps: 100", "variants.modified.total_steps", "unknown key here; 'total_steps' belongs under 'budget'"),
     ],
 )
 def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, field, message):
@@ -144,13 +166,14 @@ def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, fiel
     edit(path, old, new)
     err = run_validate(specs_copy, capsys)
     # the reported line is the line of the (deepest existing) key the error is about
-    needle = {"payoffs": "payoffs:", "budget.total_steps": "total_steps:", "rows.matrix_2x2.ppo_learning_rate": "ppo_learning_rate: 0.2"}.get(field, new.splitlines()[-1])
+    needle = {"payoffs": "payoffs:", "budget.total_steps": "total_steps:", "rows.matrix_2x2.ppo_learning_rate": "ppo_learning_rate: 0.2", "variants.modified": "modified:"}.get(field, new.splitlines()[-1])
     match = re.search(rf"^{re.escape(str(path))}:(\d+): ([^:]*): (.*)$", err, re.M)
     assert match, err
     if field:
         assert match.group(2) == field, err
         assert int(match.group(1)) == line_of(path, needle.strip()), err
     assert message in match.group(3), err
+    assert len(re.findall(r"^\S+:(\d+|\?): ", err, re.M)) == 1, err  # one mistake, one error
 
 
 def test_exponent_floats_are_floats(tmp_path):
@@ -158,3 +181,36 @@ def test_exponent_floats_are_floats(tmp_path):
     path.write_text("a: 1e-3\nb: [2, 5E+2]\n")
     data, lines = load_yaml_with_lines(path)
     assert data == {"a": 0.001, "b": [2, 500.0]} and lines[("b", 1)] == 2
+
+
+def test_required_key_misplaced_in_a_variant_is_one_error(specs_copy, capsys):
+    """Moved from the top level into a variant: one error, at the moved key, saying where it belongs
+    (not also "required field is missing" at the top)."""
+    path = specs_copy / "games/boulderpush.yaml"
+    edit(path, "push_reward: 0.1 ", "# push_reward moved ")
+    edit(path, "    set: {penalty: 0.02}", "    set: {penalty: 0.02}\n    push_reward: 0.1")
+    err = run_validate(specs_copy, capsys)
+    assert err.strip() == (
+        f"{path}:{line_of(path, '    push_reward: 0.1')}: variants.modified.push_reward: "
+        "unknown key here; 'push_reward' belongs at the top level, where it is missing"
+    ), err
+
+
+def test_optimal_reason_waives_the_optimality_check(specs_copy, capsys):
+    path = specs_copy / "games/climbing.yaml"
+    edit(path, "{joint_action: [C, C], reward: 2}", "{joint_action: [C, C], reward: 20}")
+    edit(path, "optimal: [[A, A]]", 'optimal: [[A, A]]\noptimal_reason: "the paper scores (A, A) in every variant"')
+    assert validate_main([str(specs_copy)]) == 0, capsys.readouterr().err
+
+
+def test_ints_stay_valid_for_float_fields(specs_copy, capsys, library):
+    """Strict numbers still take an int where a float is meant, from YAML and from run-spec JSON;
+    a string stays an error in the JSON too."""
+    edit(specs_copy / "hyperparams/table3.yaml", "    ppo_learning_rate: 0.1", "    ppo_learning_rate: 1")
+    assert validate_main([str(specs_copy)]) == 0, capsys.readouterr().err
+    data = json.loads(library.cells("fig12", "smoke")[0].run.canonical_json())
+    data["ppo"]["learning_rate"] = 1
+    assert RunSpec.model_validate_json(json.dumps(data)).ppo.learning_rate == 1.0
+    data["ppo"]["learning_rate"] = "1"
+    with pytest.raises(ValidationError):
+        RunSpec.model_validate_json(json.dumps(data))

@@ -19,5 +19,16 @@ class SpecErrors(ValueError):
     """Several spec errors at once (Pydantic reports every bad field of a file together)."""
 
     def __init__(self, errors: list[SpecError]):
-        self.errors = errors
-        super().__init__("\n".join(e.format() for e in errors))
+        # one mistake, one error: a check repeated per cell (a figure-wide override is checked
+        # for every panel) reports the same FILE:LINE: field: message once
+        self.errors = list({e.format(): e for e in errors}.values())
+        super().__init__("\n".join(e.format() for e in self.errors))
+
+
+def quoted_number_hint(text: str) -> str:
+    """The end of a "got the string ..." message: a string that reads as a number was quoted."""
+    try:
+        float(text)
+    except ValueError:
+        return ""
+    return " (a quoted number is text in YAML: drop the quotes)"

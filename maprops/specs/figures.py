@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from maprops.config import ALGORITHMS, Frozen, SAMPLER_KINDS  # noqa: F401  (names documented here)
+from maprops.config import ALGORITHMS, Frozen, Int, SAMPLER_KINDS  # noqa: F401  (names documented here)
 
 # joint_/agent1_sampling_error: TV for games with computable visitation, KL (App. C) for others.
 Metric = Literal[
@@ -25,7 +25,7 @@ AUTO = "auto"
 # Seeds trained together in one process: a number, or ``auto``: the pipeline picks each cell's
 # block from the cost model and the cores the build runs on (pipeline/expand.py, ``auto_block``).
 # The library never resolves ``auto`` itself: it knows neither the cost model nor the cores.
-SeedBlock = Annotated[int, Field(ge=1)] | Literal["auto"]
+SeedBlock = Annotated[Int, Field(ge=1)] | Literal["auto"]
 
 
 # Dotted run-spec path -> value (or a named value), applied to every cell it concerns; see
@@ -53,13 +53,13 @@ class FigureSpec(Frozen):
     figure: str
     title: str
     experiment: Literal["training", "fixed_target"] = "training"
-    samples: int | None = Field(default=None, ge=1, validate_default=True, description="fixed_target: samples per seed")
-    checkpoints: int = Field(default=16, ge=1, description="fixed_target: measurement points")
+    samples: Int | None = Field(default=None, ge=1, validate_default=True, description="fixed_target: samples per seed")
+    checkpoints: Int = Field(default=16, ge=1, description="fixed_target: measurement points")
     algorithm: Literal["mappo", "ippo"]
     metric: Metric
     ylabel: str
     samplers: tuple[SamplerKind, ...] = Field(min_length=1)
-    seeds: int = Field(ge=1, description="seeds 0..seeds-1 per cell")
+    seeds: Int = Field(ge=1, description="seeds 0..seeds-1 per cell")
     seed_block: SeedBlock = Field(default=AUTO, description="seeds trained together in one process, or auto (the pipeline splits costly cells for the cores it runs on)")
     panels: tuple[Panel, ...] = Field(min_length=1)
     overrides: Overrides = Field(default={}, description="run-spec overrides for every cell of the figure")
@@ -122,19 +122,19 @@ class SweepSpec(Frozen):
     algorithm: Literal["mappo", "ippo"]
     samplers: tuple[Literal["props", "ma_props"], ...] = Field(min_length=1)
     metric: Literal["success_rate", "mean_return"] = "success_rate"
-    seeds: int = Field(ge=1)
+    seeds: Int = Field(ge=1)
     seed_block: SeedBlock = AUTO
 
 
 class Scale(Frozen):
     """Caps applied to every figure; ``None`` keeps the figure's own value."""
 
-    seeds: int | None = Field(default=None, ge=1)
-    seed_block: int | None = Field(default=None, ge=1, description="cap on every block, explicit or auto")
-    max_iterations: int | None = Field(default=None, ge=1)
-    max_batch_size: int | None = Field(default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)")
-    max_samples: int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")
-    eval_episodes: int | None = Field(default=None, ge=1)
+    seeds: Int | None = Field(default=None, ge=1)
+    seed_block: Int | None = Field(default=None, ge=1, description="cap on every block, explicit or auto")
+    max_iterations: Int | None = Field(default=None, ge=1)
+    max_batch_size: Int | None = Field(default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)")
+    max_samples: Int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")
+    eval_episodes: Int | None = Field(default=None, ge=1)
 
 
 class Scales(Frozen):

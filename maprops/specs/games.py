@@ -11,17 +11,22 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from maprops.config import (
     BoulderPushConfig,
     BoulderPushParams,
+    FLOAT32_MAX,
+    Float,
     Frozen,
+    Int,
     GridWorldConfig,
     GridWorldParams,
     LBFConfig,
     LBFParams,
     MatrixGameConfig,
 )
+from maprops.specs.errors import quoted_number_hint
 
 ORIGINAL = "original"
 
@@ -29,16 +34,16 @@ ORIGINAL = "original"
 class Budget(Frozen):
     """Environment steps per seed, and how often (in target updates) to evaluate."""
 
-    total_steps: int = Field(ge=1)
-    eval_every: int = Field(default=1, ge=1)
+    total_steps: Int = Field(ge=1)
+    eval_every: Int = Field(default=1, ge=1)
 
 
 class PayoffChange(Frozen):
     """Set the rewards of one joint action: ``rewards`` per agent, or a common ``reward``."""
 
     joint_action: tuple[str, ...]
-    rewards: tuple[float, ...] | None = None
-    reward: float | None = None
+    rewards: tuple[Float, ...] | None = None
+    reward: Float | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "PayoffChange":
@@ -65,6 +70,11 @@ class MatrixGameSpec(Frozen):
     payoffs: Any = Field(default=None, description="nested list, shape [k_1..k_n, n]: reward per agent")
     common_payoff: Any = Field(default=None, description="nested list, shape [k_1..k_n]: shared reward")
     optimal: tuple[tuple[str, ...], ...] = Field(min_length=1, description="optimal joint actions")
+    optimal_reason: str | None = Field(
+        default=None,
+        description="why a declared optimal joint action need not maximize the team's summed payoff "
+        "(without it, every one must, in the original game and in every variant)",
+    )
     variants: dict[str, Variant] = {}
     budget: Budget
 
@@ -79,7 +89,10 @@ class MatrixGameSpec(Frozen):
     @field_validator("payoffs", "common_payoff")
     @classmethod
     def _shape_matches_actions(cls, value, info: ValidationInfo):
-        if value is None or "actions" not in info.data:
+        if value is None:
+            return value
+        _check_numbers(value, ())
+        if "actions" not in info.data:
             return value
         actions = info.data["actions"]
         shape = tuple(len(a) for a in actions)
@@ -121,6 +134,33 @@ class MatrixGameSpec(Frozen):
             raise ValueError("give exactly one of 'payoffs' (per agent) or 'common_payoff'")
         return self
 
+    @model_validator(mode="after")
+    def _optimal_maximizes_team_payoff(self) -> "MatrixGameSpec":
+        """Each declared optimal joint action maximizes the sum of the agents' payoffs, in the
+        original game and in every variant -- or ``optimal_reason`` says why not."""
+        problems = []  # (where, message)
+        for variant in self.variant_names:
+            team = self.payoff_tensor(variant).sum(axis=-1)
+            best = team.max()
+            best_joint = [names[i] for names, i in zip(self.actions, np.unravel_index(team.argmax(), team.shape))]
+            for k, joint in enumerate(self.optimal):
+                value = team[self.joint_index(joint)]
+                if not np.isclose(value, best, rtol=1e-9, atol=1e-12):
+                    where = ("optimal", k) if variant == ORIGINAL else ("variants", variant)
+                    game = "the original game" if variant == ORIGINAL else f"variant {variant!r}"
+                    problems.append((where, (
+                        f"optimal joint action {list(joint)} is not optimal in {game}: the team's summed payoff "
+                        f"there is {value:g}, but {best_joint} gets {best:g}; correct 'optimal' or say why in 'optimal_reason'"
+                    )))
+        if self.optimal_reason is None and problems:
+            where, message = problems[0]
+            raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": where})
+        if self.optimal_reason is not None and not problems:
+            raise PydanticCustomError("spec_value", "{message}", {
+                "message": "every declared optimal joint action maximizes the team's summed payoff in every variant: "
+                "remove 'optimal_reason'", "at": ("optimal_reason",)})
+        return self
+
     @property
     def num_agents(self) -> int:
         return len(self.actions)
@@ -158,6 +198,28 @@ class MatrixGameSpec(Frozen):
             payoffs=self.payoff_tensor(variant).tolist(),
             optimal=tuple(self.joint_index(j) for j in self.optimal),
         )
+
+
+def _check_numbers(value: Any, at: tuple) -> None:
+    """Every leaf of a nested payoff list is an int or a float within float32 -- never a string
+    or a boolean (YAML reads ``"0"`` as text and ``true`` as a boolean). The error names the entry."""
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_numbers(item, (*at, i))
+        return
+    if isinstance(value, bool):
+        message = f"must be a number, got the boolean {str(value).lower()}"
+    elif isinstance(value, str):
+        message = f"must be a number, got the string {value!r}{quoted_number_hint(value)}"
+    elif not isinstance(value, (int, float)):
+        message = f"must be a number, got {type(value).__name__} {value!r}"
+    elif not np.isfinite(value):
+        message = f"must be a finite number, got {value}"
+    elif abs(value) > FLOAT32_MAX:
+        message = f"{value:g} is outside the float32 range training uses (|x| <= {FLOAT32_MAX:.7g})"
+    else:
+        return
+    raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": at})
 
 
 def _joint_index(actions: tuple[tuple[str, ...], ...], joint: tuple[str, ...]) -> tuple[int, ...]:
