@@ -157,7 +157,7 @@ def run_validate(root: Path, capsys) -> str:
         ("games/climbing.yaml", "{joint_action: [C, C], reward: 2}", "{joint_action: [C, C], reward: 20}", "variants.modified", "optimal joint action ['A', 'A'] is not optimal in variant 'modified': the team's summed payoff there is 22, but ['C', 'C'] gets 40"),
         ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, A]]\noptimal_reason: just because", "optimal_reason", "every declared optimal joint action maximizes the team's summed payoff in every variant: remove 'optimal_reason'"),
         # lines: the kind at its line; a key misplaced in a variant is one error, saying where it belongs
-        ("games/nonconflict_19.yaml", "kind: matrix  # assumption: an episode is one play of the game (paper §6 silent; REFERENCE.md §3)\nname: nonconflict_19", "name: nonconflict_19\nkind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix', 'gridworld', 'boulderpush', 'lbf'"),
+        ("games/nonconflict_19.yaml", "kind: matrix  # assumption: an episode is one play of the game (paper §6 silent; docs/implementation.md#matrix-game-episodes)\nname: nonconflict_19", "name: nonconflict_19\nkind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix', 'gridworld', 'boulderpush', 'lbf'"),
         ("games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 5]\n    total_steps: 100", "variants.modified.total_steps", "unknown key here; 'total_steps' belongs under 'budget'"),
     ],
 )
