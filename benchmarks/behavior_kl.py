@@ -22,10 +22,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from maprops.specs import SpecLibrary  # noqa: E402
-from maprops.train import Trainer  # noqa: E402
 import maprops.samplers.ma_props as ma_props_module  # noqa: E402
 import maprops.samplers.props as props_module  # noqa: E402
+from maprops.specs import SpecLibrary  # noqa: E402
+from maprops.train import Trainer  # noqa: E402
 
 
 def exact_kl(sampler, data) -> torch.Tensor:

@@ -85,9 +85,12 @@ def main() -> None:
         for kind in ("props", "ma_props"):
             sampler, sizes, rows = sampler_for(kind, obs_dim, k, s, rng)
             target = sampler.params.clone() if kind == "props" else None
-            per_update = best_of(lambda: sampler.update(target, data, (0,)), repeats=3, inner=2)
+            per_update = best_of(
+                lambda sampler=sampler, target=target, data=data: sampler.update(target, data, (0,)), repeats=3, inner=2
+            )
             per_step = per_update / 8
-            clip_adam = best_of(lambda: sampler.optimizer.step(mask=torch.ones(s, dtype=torch.bool)))
+            everyone = torch.ones(s, dtype=torch.bool)
+            clip_adam = best_of(lambda sampler=sampler, everyone=everyone: sampler.optimizer.step(mask=everyone))
             flops = mlp_flops(sizes, rows * batch)
             print(
                 f"{game:12s} {kind:9s} S={s} minibatch={batch}: {per_step * 1e3:7.2f} ms/step, "

@@ -18,7 +18,6 @@ Seeds default to the figure's own (100 at full scale). One torch thread per job,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -37,8 +36,20 @@ def train_seconds(tree: Path, run_json: Path, seeds: int, workdir: Path) -> floa
     """Wall time of ``maprops train`` for seeds 0..seeds-1, with ``tree``'s code."""
     out = workdir / f"out-{time.monotonic_ns()}.csv"
     env = dict(os.environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-m", "maprops.cli", "train", "--run-spec", str(run_json), "--seeds", f"0-{seeds - 1}",
-           "--out", str(out), "--checkpoint-every", "1e9"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "maprops.cli",
+        "train",
+        "--run-spec",
+        str(run_json),
+        "--seeds",
+        f"0-{seeds - 1}",
+        "--out",
+        str(out),
+        "--checkpoint-every",
+        "1e9",
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -63,8 +74,9 @@ def main() -> None:
     args = parser.parse_args()
 
     cells = Plan(REPO / "specs", args.scale).cells(args.figure)
-    chosen = [c for c in cells if (not args.games or c.panel.game in args.games)
-              and (not args.samplers or c.sampler in args.samplers)]
+    chosen = [
+        c for c in cells if (not args.games or c.panel.game in args.games) and (not args.samplers or c.sampler in args.samplers)
+    ]
     if not chosen:
         sys.exit(f"no cells of {args.figure} match --games/--samplers")
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,8 +122,10 @@ def summarize(measured, cells, chosen, trees, cores: int) -> None:
             continue
         estimate += sum(known) / len(known)
     note = f" ({missing} cells of kinds not run are left out)" if missing else ""
-    print(f"whole figure, {len(cells)} cells: about {estimate / 60:.1f} CPU-min, "
-          f"{estimate / cores / 60:.1f} min wall on {cores} cores{note}")
+    print(
+        f"whole figure, {len(cells)} cells: about {estimate / 60:.1f} CPU-min, "
+        f"{estimate / cores / 60:.1f} min wall on {cores} cores{note}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     p_train.add_argument("--out", required=True, help="output CSV (written atomically)")
     p_train.add_argument("--checkpoint", help="snapshot file for resuming a killed job (default: OUT with suffix .ckpt)")
     p_train.add_argument(
-        "--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+        "--checkpoint-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="snapshot after a target update at most this often (default 60; 0: after every update)",
     )
 
@@ -30,11 +33,16 @@ def main(argv: list[str] | None = None) -> int:
 
     p_plan = sub.add_parser("plan", help="list a target's train jobs with estimated minutes; forecast the wall time on N cores")
     p_plan.add_argument("target", help="figure, study or sweep name (fig5), or a file Snakemake builds (paper_figs/fig5.pdf)")
-    p_plan.add_argument("--cores", type=int, default=2, help="train jobs at once (default 2); sizes seed_block: auto as snakemake would")
+    p_plan.add_argument(
+        "--cores", type=int, default=2, help="train jobs at once (default 2); sizes seed_block: auto as snakemake would"
+    )
     p_plan.add_argument("--scale", help="a scale of specs/scales.yaml (default: the target path's, else full)")
     p_plan.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
 
-    p_gradient = sub.add_parser("gradient", help="each agent's exact expected policy gradient at uniform policies in a matrix game, and a batch's estimate")
+    p_gradient = sub.add_parser(
+        "gradient",
+        help="each agent's exact expected policy gradient at uniform policies in a matrix game, and a batch's estimate",
+    )
     p_gradient.add_argument("game", help="a matrix game of specs/games (nonconflict_19, climbing, fig1, ...)")
     p_gradient.add_argument("--variant", default="original", help="reward variant (default original; e.g. modified)")
     p_gradient.add_argument("--batch", help="joint actions, agent 1's : agent 2's, actions A, B, C... (e.g. A,B,A,B:B,A,B,A)")

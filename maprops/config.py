@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -101,7 +101,7 @@ class BoulderPushParams(Frozen):
     max_episode_steps: Int = Field(ge=1)
 
     @model_validator(mode="after")
-    def _boulder_fits(self) -> "BoulderPushParams":
+    def _boulder_fits(self) -> BoulderPushParams:
         if min(self.height, self.width) < self.n_agents + 2:
             raise ValueError(
                 f"a {self.height}x{self.width} grid cannot hold a {self.n_agents}-cell boulder one cell "
@@ -129,7 +129,7 @@ class LBFParams(Frozen):
     penalty: Float = Field(ge=0, allow_inf_nan=False, description="paid (as -penalty) for a failed load")
 
     @model_validator(mode="after")
-    def _package_can_build_it(self) -> "LBFParams":
+    def _package_can_build_it(self) -> LBFParams:
         """Settings ``lbforaging`` would crash on, assert on, or silently bend."""
         if self.max_player_level < self.min_player_level:
             raise ValueError(f"max_player_level {self.max_player_level} < min_player_level {self.min_player_level}")
@@ -142,7 +142,9 @@ class LBFParams(Frozen):
                 f"lowest player levels, as low as {lowest_default_max}); set max_food_level"
             )
         if self.players + self.foods > self.field_size**2:
-            raise ValueError(f"{self.players} players and {self.foods} foods do not fit on a {self.field_size}x{self.field_size} field")
+            raise ValueError(
+                f"{self.players} players and {self.foods} foods do not fit on a {self.field_size}x{self.field_size} field"
+            )
         return self
 
 
@@ -163,9 +165,7 @@ class LBFConfig(LBFParams, _Named):
     pass
 
 
-GameConfig = Annotated[
-    Union[MatrixGameConfig, GridWorldConfig, BoulderPushConfig, LBFConfig], Field(discriminator="kind")
-]
+GameConfig = Annotated[MatrixGameConfig | GridWorldConfig | BoulderPushConfig | LBFConfig, Field(discriminator="kind")]
 GAME_KINDS = ("matrix", "gridworld", "boulderpush", "lbf")
 
 
@@ -194,7 +194,7 @@ class BehaviorSamplerConfig(Frozen):
     hidden_sizes: tuple[Int, ...] = (64, 64)
 
 
-SamplerConfig = Annotated[Union[OnPolicyConfig, BehaviorSamplerConfig], Field(discriminator="kind")]
+SamplerConfig = Annotated[OnPolicyConfig | BehaviorSamplerConfig, Field(discriminator="kind")]
 
 
 def sampler_config(kind: str, **settings) -> OnPolicyConfig | BehaviorSamplerConfig:
@@ -261,17 +261,16 @@ class RunSpec(Frozen):
     )
 
     @model_validator(mode="after")
-    def _kl_games_say_how_to_fit(self) -> "RunSpec":
+    def _kl_games_say_how_to_fit(self) -> RunSpec:
         if self.game.sampling_error == "kl" and self.sampling_error_fit is None:
             raise ValueError(f"game kind {self.game.kind!r} measures KL sampling error: set sampling_error_fit")
         return self
 
     @model_validator(mode="after")
-    def _budget_holds_one_batch(self) -> "RunSpec":
+    def _budget_holds_one_batch(self) -> RunSpec:
         if not self.fixed_target and self.total_steps < self.ppo.batch_size:
             raise ValueError(
-                f"total_steps={self.total_steps} is smaller than one PPO batch "
-                f"(ppo.batch_size={self.ppo.batch_size})"
+                f"total_steps={self.total_steps} is smaller than one PPO batch (ppo.batch_size={self.ppo.batch_size})"
             )
         return self
 

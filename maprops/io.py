@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
-
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

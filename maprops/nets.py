@@ -11,7 +11,7 @@ single tensor ops over the flat buffer.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -191,7 +191,7 @@ class StackedAdam:
             self._cached_mask = mask.clone()
         return self._lists
 
-    def take(self, ids: torch.Tensor, param: torch.Tensor) -> "StackedAdam":
+    def take(self, ids: torch.Tensor, param: torch.Tensor) -> StackedAdam:
         """An optimizer for the groups ``ids`` alone, over ``param`` (their rows, gathered by the
         caller), carrying their moments and step counts: stepping it steps those groups exactly as
         this optimizer would. :meth:`put` writes its state back."""
@@ -201,7 +201,7 @@ class StackedAdam:
         sub.steps.copy_(self.steps[ids])
         return sub
 
-    def put(self, sub: "StackedAdam", ids: torch.Tensor) -> None:
+    def put(self, sub: StackedAdam, ids: torch.Tensor) -> None:
         """Write back the state of ``sub = self.take(ids, ...)``."""
         self.exp_avg[ids] = sub.exp_avg
         self.exp_avg_sq[ids] = sub.exp_avg_sq
@@ -219,7 +219,17 @@ class StackedAdam:
         params, grads, exp_avgs, exp_avg_sqs, steps = lists
         self.steps.add_(self._cached_mask)  # the per-seed step views in `steps` see this
         torch._fused_adam_(
-            params, grads, exp_avgs, exp_avg_sqs, [], steps,
-            lr=self.lr, beta1=self.beta1, beta2=self.beta2, weight_decay=0.0,
-            eps=self.eps, amsgrad=False, maximize=False,
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            lr=self.lr,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            weight_decay=0.0,
+            eps=self.eps,
+            amsgrad=False,
+            maximize=False,
         )

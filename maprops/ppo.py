@@ -30,7 +30,7 @@ class Rollout:
     values: torch.Tensor  # [S, T, E, N]
 
     @classmethod
-    def empty(cls, s, t, e, n, d, k) -> "Rollout":
+    def empty(cls, s, t, e, n, d, k) -> Rollout:
         return cls(
             obs=torch.zeros(s, t, e, n, d),
             actions=torch.zeros(s, t, e, n, dtype=torch.int64),

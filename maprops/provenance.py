@@ -32,7 +32,10 @@ def git_commit() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", "maprops"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -74,6 +77,6 @@ def read_provenance(path: str | Path) -> dict:
     if first != TAG or not second.startswith(PREFIX):
         raise ValueError(f"{path}: not a maprops result with provenance (no {TAG!r} line)")
     try:
-        return json.loads(second[len(PREFIX):])
+        return json.loads(second[len(PREFIX) :])
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}:2: provenance is not valid JSON ({e})") from e

@@ -15,8 +15,8 @@ so skipping work (a seed that stopped early) never shifts another draw.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
-from typing import Sequence
 
 import torch
 

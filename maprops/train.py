@@ -16,7 +16,7 @@ Per target update (iteration):
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -24,9 +24,9 @@ import torch
 from maprops.config import RunSpec
 from maprops.games import make_game
 from maprops.metrics import sampling_errors
-from maprops.results import result_columns
 from maprops.policies import Actors, Critic
 from maprops.ppo import PPOLearner, Rollout
+from maprops.results import result_columns
 from maprops.rng import SeedStreams, Tag, sample_categorical
 from maprops.samplers import OnPolicySampler, make_sampler
 from maprops.samplers.base import BehaviorData
@@ -177,7 +177,7 @@ class Trainer:
     def run_iteration(self) -> dict[str, np.ndarray] | None:
         """One target update (steps 1-4 above); returns this iteration's rows if evaluated."""
         it = self.iteration
-        spec, game, learner = self.spec, self.game, self.learner
+        spec, learner = self.spec, self.learner
         rollout, (shadow_obs, shadow_actions) = self._collect(it, self.steps)
         evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
         if evaluated:
@@ -223,7 +223,7 @@ class NonFiniteError(FloatingPointError):
     """Training produced NaN or infinity; the message names the seed, iteration and step."""
 
 
-def check_finite(trainer: "Trainer") -> None:
+def check_finite(trainer: Trainer) -> None:
     """Stop a block as soon as any seed's parameters (target actors, critic, behavior policy)
     stop being finite: NaN spreads silently through Adam, and a curve built on it is garbage.
     A NaN or infinite loss reaches the parameters through its gradient at the same update."""

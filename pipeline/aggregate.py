@@ -68,7 +68,7 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
     if missing:
         raise AggregationError(f"{path}: has no column {missing[0]!r} (columns: {','.join(header)})")
     if frame.empty:  # header only: typed empty columns, so missing seeds are reported later
-        return frame.astype({c: "int64" for c in INT_COLUMNS} | {c: "float64" for c in header[len(INT_COLUMNS):]})
+        return frame.astype({c: "int64" for c in INT_COLUMNS} | {c: "float64" for c in header[len(INT_COLUMNS) :]})
     for column in INT_COLUMNS:
         if not pd.api.types.is_integer_dtype(frame[column]):
             raise AggregationError(f"{path}: column {column!r} holds non-integer values")
@@ -224,7 +224,9 @@ def summarise(curves: np.ndarray, steps: np.ndarray, rng: np.random.Generator, r
 # --------------------------------------------------------------------------- the table
 
 
-def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0, per_seed: list | None = None) -> pd.DataFrame:
+def aggregate(
+    cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0, per_seed: list | None = None
+) -> pd.DataFrame:
     """Mean and 95% bootstrap CI of every (setting, panel, sampler, metric) curve, as one tidy table.
 
     Rows are ordered by setting, panel (first appearance in ``cells``: the plotting order),
@@ -246,7 +248,13 @@ def aggregate(cells: list[dict], metrics: list[str], resamples: int = 10000, see
                 if cell is None:
                     continue
                 steps, curves = load_cell(cell, metrics)
-                labels = {SETTING_COLUMN: setting, "panel_index": panel_index, "panel": panel, "panel_title": cell["panel_title"], "sampler": sampler}
+                labels = {
+                    SETTING_COLUMN: setting,
+                    "panel_index": panel_index,
+                    "panel": panel,
+                    "panel_title": cell["panel_title"],
+                    "sampler": sampler,
+                }
                 for metric in metrics:
                     rng = curve_rng(seed, panel, sampler, metric)
                     tables.append(summarise(curves[metric], steps, rng, resamples).assign(**labels, metric=metric))
@@ -265,12 +273,14 @@ def output_columns(cells: list[dict], columns: list[str]) -> list[str]:
 def seed_summary(curves: np.ndarray, seeds: list[int]) -> pd.DataFrame:
     """Each seed's first and final evaluation and its mean over evaluations: the numbers a
     claim compares across samplers (rows of ``curves`` are in sorted seed order)."""
-    return pd.DataFrame({
-        "seed": sorted(seeds),
-        "first": curves[:, 0] if curves.shape[1] else np.nan,
-        "final": curves[:, -1] if curves.shape[1] else np.nan,
-        "mean": curves.mean(1) if curves.shape[1] else np.nan,
-    })
+    return pd.DataFrame(
+        {
+            "seed": sorted(seeds),
+            "first": curves[:, 0] if curves.shape[1] else np.nan,
+            "final": curves[:, -1] if curves.shape[1] else np.nan,
+            "mean": curves.mean(1) if curves.shape[1] else np.nan,
+        }
+    )
 
 
 def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None:
@@ -290,7 +300,9 @@ def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None
         seen.add(key)
         unknown = [c for c in cell_columns(cell, metrics).values() if c not in METRIC_COLUMNS]
         if unknown:
-            raise AggregationError(f"cell {key[1]}/{key[2]}: unknown result column {unknown[0]!r}; known: {', '.join(METRIC_COLUMNS)}")
+            raise AggregationError(
+                f"cell {key[1]}/{key[2]}: unknown result column {unknown[0]!r}; known: {', '.join(METRIC_COLUMNS)}"
+            )
 
 
 def format_value(column: str, value) -> str:
@@ -367,13 +379,15 @@ def inputs_record(cells: list[dict]) -> dict:
     for cell in cells:
         for path in cell["files"]:
             record = read_provenance(path)
-            results.append({
-                "path": path,
-                "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
-                "panel": cell["panel"],
-                "sampler": cell["sampler"],
-                **{k: record[k] for k in ("run_id", "seeds", "git_commit", "maprops_version", "wall_time_s")},
-            })
+            results.append(
+                {
+                    "path": path,
+                    "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+                    "panel": cell["panel"],
+                    "sampler": cell["sampler"],
+                    **{k: record[k] for k in ("run_id", "seeds", "git_commit", "maprops_version", "wall_time_s")},
+                }
+            )
     return {"results": results}
 
 

@@ -122,7 +122,9 @@ def job_lines(jobs: list[Job]) -> list[str]:
 
 
 def report(target: Target, scale: str, cores: int, jobs: list[Job]) -> str:
-    lines = [f"{target.kind} {target.name}, scale {scale}, {cores} cores: {len(jobs)} train jobs (estimates from pipeline/resources.py)"]
+    lines = [
+        f"{target.kind} {target.name}, scale {scale}, {cores} cores: {len(jobs)} train jobs (estimates from pipeline/resources.py)"
+    ]
     lines.append(f"{'run':16}  {'sampler':9}  {'game':16}  {'seeds (blocks)':20}  {'min / job':>9}")
     lines += job_lines(jobs)
     total = sum(j.seconds for j in jobs)

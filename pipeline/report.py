@@ -282,7 +282,10 @@ def scope_section(claim: Claim, result: ScopeResult) -> list[str]:
 def claim_section(claim: Claim, results: list[ScopeResult], plan: Plan) -> list[str]:
     lines = [f"## {claim.id}", "", f"Where: {claim.where}.", "", f"> {claim.paper}", "", f"Test: {rule_words(claim, plan)}", ""]
     if claim.paper_effect is not None:
-        lines += [f"The paper reports a difference of {claim.paper_effect:+.2f}; the last column says whether our 95% CI contains it (information only: it does not change the verdict).", ""]
+        lines += [
+            f"The paper reports a difference of {claim.paper_effect:+.2f}; the last column says whether our 95% CI contains it (information only: it does not change the verdict).",
+            "",
+        ]
     for result in results:
         lines += scope_section(claim, result)
     return lines
@@ -317,10 +320,16 @@ def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Pla
     rows = []
     for claim in claims.claims:
         printed = next(r for r in results[claim.id] if r.spec.study is None)
-        rows.append([
-            f"[{claim.id}](#{claim.id})", claim.paper, claim.where, ours_in_brief(printed), f"**{printed.verdict}**",
-            *(study_cell(results[claim.id], s, plan) for s in studies),
-        ])
+        rows.append(
+            [
+                f"[{claim.id}](#{claim.id})",
+                claim.paper,
+                claim.where,
+                ours_in_brief(printed),
+                f"**{printed.verdict}**",
+                *(study_cell(results[claim.id], s, plan) for s in studies),
+            ]
+        )
     lines = table(header, rows) + [""]
     for study in studies:
         spec = plan.library.studies[study]
@@ -337,7 +346,7 @@ def introduction(plan: Plan) -> list[str]:
         "",
         f"Each claim of the paper listed in specs/claims.yaml, tested on this scale's per-seed results "
         f"(scale {plan.scale}: {scale}). A claim is tested on its figure as the paper prints it "
-        "(\"printed settings\") and, separately, on every setting of each study that varies that "
+        '("printed settings") and, separately, on every setting of each study that varies that '
         "figure. Per panel, each comparison is **reproduced** when the 95% bootstrap CI of our estimate "
         "lies entirely on the side the paper claims, **not reproduced** when it lies entirely on the "
         "other side, and **inconclusive** when it straddles; **not run** means the results do not exist "

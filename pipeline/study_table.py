@@ -30,7 +30,10 @@ SAMPLER_NAMES = {"on_policy": "on-policy", "props": "PROPS", "ma_props": "MA-PRO
 def final_values(seeds: pd.DataFrame, metric: str) -> dict[tuple[str, str, str], pd.Series]:
     """(setting, panel title, sampler) -> each seed's final value, in seed order."""
     rows = seeds[seeds["metric"] == metric].sort_values("seed")
-    return {key: group["final"].reset_index(drop=True) for key, group in rows.groupby(["setting", "panel_title", "sampler"], sort=False)}
+    return {
+        key: group["final"].reset_index(drop=True)
+        for key, group in rows.groupby(["setting", "panel_title", "sampler"], sort=False)
+    }
 
 
 def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title: str) -> str:
@@ -62,7 +65,9 @@ def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title
                 cells.append("not run" if v is None else f"{mean_ci(v, named_rng(panel, sampler)).format()} ({len(v)})")
             for a, b, _ in differences:
                 va, vb = values.get((label, panel, a)), values.get((label, panel, b))
-                cells.append("not run" if va is None or vb is None else difference_ci(va, vb, named_rng(panel, a, b)).format(signed=True))
+                cells.append(
+                    "not run" if va is None or vb is None else difference_ci(va, vb, named_rng(panel, a, b)).format(signed=True)
+                )
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

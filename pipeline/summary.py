@@ -22,7 +22,9 @@ def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     if rows.empty:
         raise ValueError(f"no rows for metric {metric!r}; present: {', '.join(aggregated['metric'].unique())}")
     last = rows[rows["step"] == rows.groupby(["panel", "sampler"])["step"].transform("max")]
-    cells = last.assign(cell=[f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"])])
+    cells = last.assign(
+        cell=[f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"])]
+    )
     table = cells.pivot(index=["panel_index", "panel_title"], columns="sampler", values="cell")
     present = set(rows["sampler"])
     samplers = [s for s in SAMPLER_KINDS if s in present] + sorted(present - set(SAMPLER_KINDS))

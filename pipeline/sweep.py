@@ -31,7 +31,15 @@ def sweep_table(curves: pd.DataFrame, settings: list[dict]) -> pd.DataFrame:
         if label not in final.index:
             raise ValueError(f"no curve for setting {label!r}")
         point = final.loc[label]
-        rows.append({**setting, "score": point["mean"], "ci_low": point["ci_low"], "ci_high": point["ci_high"], "n_seeds": point["n_seeds"]})
+        rows.append(
+            {
+                **setting,
+                "score": point["mean"],
+                "ci_low": point["ci_low"],
+                "ci_high": point["ci_high"],
+                "n_seeds": point["n_seeds"],
+            }
+        )
     first = ["sampler", "label", "learning_rate", "batch_size", "target_kl", "clip_coef"]
     table = pd.DataFrame(rows)
     table = table[first + [c for c in table.columns if c not in first]]

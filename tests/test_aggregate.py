@@ -25,11 +25,20 @@ def write_block(path, seeds, curve=seed_curve, steps=lambda seed: STEPS):
     rows = [(s, i + 1, step, v) for s in seeds for i, (step, v) in enumerate(zip(steps(s), curve(s)))]
     seed, iteration, step, value = (np.array(c) for c in zip(*rows))
     value = value.astype(float)
-    write_columns_csv(path, {
-        "seed": seed, "iteration": iteration, "step": step,
-        "success_rate": value, "joint_tv": value / 2, "agent1_tv": value / 4,
-        "joint_tv_on_policy": value / 3, "agent1_tv_on_policy": value / 5, "mean_return": 8 * value,
-    })
+    write_columns_csv(
+        path,
+        {
+            "seed": seed,
+            "iteration": iteration,
+            "step": step,
+            "success_rate": value,
+            "joint_tv": value / 2,
+            "agent1_tv": value / 4,
+            "joint_tv_on_policy": value / 3,
+            "agent1_tv_on_policy": value / 5,
+            "mean_return": 8 * value,
+        },
+    )
     return str(path)
 
 
@@ -40,7 +49,18 @@ def cell(files, seeds, panel="climbing/original", sampler="props"):
 def test_mean_and_ci(tmp_path):
     seeds = range(10)
     table = aggregate([cell([write_block(tmp_path / "a.csv", seeds)], seeds)], ["success_rate"], resamples=2000)
-    assert list(table.columns) == ["panel_index", "panel", "panel_title", "sampler", "metric", "step", "mean", "ci_low", "ci_high", "n_seeds"]
+    assert list(table.columns) == [
+        "panel_index",
+        "panel",
+        "panel_title",
+        "sampler",
+        "metric",
+        "step",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n_seeds",
+    ]
     assert table["step"].tolist() == STEPS.tolist() and (table["n_seeds"] == 10).all()
     np.testing.assert_allclose(table["mean"], np.mean([seed_curve(s) for s in seeds], axis=0), rtol=1e-12)
     assert (table["ci_low"] < table["mean"]).all() and (table["mean"] < table["ci_high"]).all()
@@ -94,10 +114,14 @@ def test_row_order_follows_manifest(tmp_path):
     table = aggregate(cells, ["joint_tv", "agent1_tv"], resamples=50)
     keys = table[["panel_index", "panel", "sampler", "metric"]].drop_duplicates().itertuples(index=False, name=None)
     assert list(keys) == [
-        (0, "b", "props", "joint_tv"), (0, "b", "props", "agent1_tv"),
-        (0, "b", "ma_props", "joint_tv"), (0, "b", "ma_props", "agent1_tv"),
-        (1, "a", "props", "joint_tv"), (1, "a", "props", "agent1_tv"),
-        (1, "a", "ma_props", "joint_tv"), (1, "a", "ma_props", "agent1_tv"),
+        (0, "b", "props", "joint_tv"),
+        (0, "b", "props", "agent1_tv"),
+        (0, "b", "ma_props", "joint_tv"),
+        (0, "b", "ma_props", "agent1_tv"),
+        (1, "a", "props", "joint_tv"),
+        (1, "a", "props", "agent1_tv"),
+        (1, "a", "ma_props", "joint_tv"),
+        (1, "a", "ma_props", "agent1_tv"),
     ]
 
 
@@ -109,7 +133,9 @@ def test_file_split_and_order_do_not_change_output(tmp_path):
     other = write_block(tmp_path / "other.csv", range(5))
 
     one = aggregate([cell([whole], seeds), cell([other], range(5), panel="penalty/original")], metrics, resamples=300)
-    split = aggregate([cell([parts[2], parts[0], parts[1]], seeds), cell([other], range(5), panel="penalty/original")], metrics, resamples=300)
+    split = aggregate(
+        [cell([parts[2], parts[0], parts[1]], seeds), cell([other], range(5), panel="penalty/original")], metrics, resamples=300
+    )
     write_aggregate(one, tmp_path / "one.csv")
     write_aggregate(split, tmp_path / "split.csv")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "split.csv").read_bytes()
@@ -140,8 +166,18 @@ def corrupt_header(path):
         ("inf", range(5), lambda p: write_block(p, range(5), curve=lambda s: np.full(3, np.inf if s == 2 else 0.5)), "seed 2"),
         ("header", range(5), lambda p: corrupt_header(write_block(p, range(5))), "header"),
         ("truncated", range(5), lambda p: truncate(write_block(p, range(5))), "line 16 has 8 fields, the header 9"),
-        ("steps", range(5), lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 40 if s == 2 else 30])), "seed 2"),
-        ("duplicate step", range(5), lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 20 if s == 4 else 30])), "seed 4"),
+        (
+            "steps",
+            range(5),
+            lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 40 if s == 2 else 30])),
+            "seed 2",
+        ),
+        (
+            "duplicate step",
+            range(5),
+            lambda p: write_block(p, range(5), steps=lambda s: np.array([10, 20, 20 if s == 4 else 30])),
+            "seed 4",
+        ),
     ],
 )
 def test_validation_errors_name_the_file(tmp_path, case, manifest_seeds, write, expected):

@@ -17,18 +17,81 @@ CASES = [
     # (case, file, old, new, field, message)
     ("malformed YAML", "figures/fig11.yaml", "seeds: 100", "seeds: [100", "<file>", "malformed YAML"),
     ("unknown key", "games/climbing.yaml", "kind: matrix", "kind: matrix\ncolour: red", "colour", "unknown key"),
-    ("payoff shape", "games/nonconflict_03.yaml", "  - [[2, 3], [1, 1]]   # agent 1 plays B", "  - [[2, 3], [1, 1], [0, 0]]", "payoffs", "must be a regular nested list of numbers of shape [2, 2, 2]"),
+    (
+        "payoff shape",
+        "games/nonconflict_03.yaml",
+        "  - [[2, 3], [1, 1]]   # agent 1 plays B",
+        "  - [[2, 3], [1, 1], [0, 0]]",
+        "payoffs",
+        "must be a regular nested list of numbers of shape [2, 2, 2]",
+    ),
     ("negative seeds", "figures/fig11.yaml", "seeds: 100", "seeds: -1", "seeds", "greater than or equal to 1"),
     ("non-integer seeds", "figures/fig11.yaml", "seeds: 100", "seeds: 7.5", "seeds", "valid integer"),
-    ("unknown sampler", "figures/fig5.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, propz]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
+    (
+        "unknown sampler",
+        "figures/fig5.yaml",
+        "samplers: [on_policy, props, ma_props]",
+        "samplers: [on_policy, propz]",
+        "samplers.1",
+        "'on_policy', 'props' or 'ma_props'",
+    ),
     ("missing game", "figures/fig5.yaml", "game: lbf,", "game: lbf_large,", "panels.2.game", "unknown game 'lbf_large'"),
-    ("budget below one batch", "games/gridworld.yaml", "total_steps: 25600", "total_steps: 100", "budget.total_steps", "smaller than one PPO batch"),
-    ("unknown override path", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learnign_rate: 0.01}", "overrides.ppo.learnign_rate", "unknown run-spec field 'ppo.learnign_rate'"),
-    ("override of the wrong type", "figures/fig11.yaml", "seed_block: auto", "seed_block: auto\noverrides: {ppo.learning_rate: fast}", "overrides.ppo.learning_rate", "valid number"),
-    ("quoted payoff", "games/nonconflict_03.yaml", "  - [[4, 4], [3, 2]]   # agent 1 plays A", '  - [[4, 4], ["3", 2]]', "payoffs.0.1.0", "must be a number, got the string '3' (a quoted number is text in YAML: drop the quotes)"),
-    ("optimal not optimal", "games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[B, B]]", "optimal.0", "optimal joint action ['B', 'B'] is not optimal in the original game"),
-    ("key misplaced in a variant", "games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 5]\n    total_steps: 100", "variants.modified.total_steps", "unknown key here; 'total_steps' belongs under 'budget'"),
-    ("unknown named value", "studies/lr_kl_2x2.yaml", "sampler.target_kl: [6, authors_code_default]", "sampler.target_kl: [6, authors_default]", "axes.sampler.target_kl.1", "unknown named value 'authors_default'"),
+    (
+        "budget below one batch",
+        "games/gridworld.yaml",
+        "total_steps: 25600",
+        "total_steps: 100",
+        "budget.total_steps",
+        "smaller than one PPO batch",
+    ),
+    (
+        "unknown override path",
+        "figures/fig11.yaml",
+        "seed_block: auto",
+        "seed_block: auto\noverrides: {ppo.learnign_rate: 0.01}",
+        "overrides.ppo.learnign_rate",
+        "unknown run-spec field 'ppo.learnign_rate'",
+    ),
+    (
+        "override of the wrong type",
+        "figures/fig11.yaml",
+        "seed_block: auto",
+        "seed_block: auto\noverrides: {ppo.learning_rate: fast}",
+        "overrides.ppo.learning_rate",
+        "valid number",
+    ),
+    (
+        "quoted payoff",
+        "games/nonconflict_03.yaml",
+        "  - [[4, 4], [3, 2]]   # agent 1 plays A",
+        '  - [[4, 4], ["3", 2]]',
+        "payoffs.0.1.0",
+        "must be a number, got the string '3' (a quoted number is text in YAML: drop the quotes)",
+    ),
+    (
+        "optimal not optimal",
+        "games/climbing.yaml",
+        "optimal: [[A, A]]",
+        "optimal: [[B, B]]",
+        "optimal.0",
+        "optimal joint action ['B', 'B'] is not optimal in the original game",
+    ),
+    (
+        "key misplaced in a variant",
+        "games/nonconflict_19.yaml",
+        "        rewards: [5, 5]",
+        "        rewards: [5, 5]\n    total_steps: 100",
+        "variants.modified.total_steps",
+        "unknown key here; 'total_steps' belongs under 'budget'",
+    ),
+    (
+        "unknown named value",
+        "studies/lr_kl_2x2.yaml",
+        "sampler.target_kl: [6, authors_code_default]",
+        "sampler.target_kl: [6, authors_default]",
+        "axes.sampler.target_kl.1",
+        "unknown named value 'authors_default'",
+    ),
 ]
 
 
@@ -44,8 +107,22 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
     before = sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts)
 
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "--cores", "1", "--config", "scale=smoke"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(tmp_path / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--cores",
+            "1",
+            "--config",
+            "scale=smoke",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
@@ -72,9 +149,23 @@ def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     game = tmp_path / "specs/games/climbing.yaml"
     game.write_text(game.read_text().replace("  - [11, -30, 0]", "  - [3e38, -3e38, 0]", 1))
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
-         "--cores", "1", "results/smoke/aggregated/fig5_matrix.csv", "--config", "scale=smoke"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(tmp_path / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--cores",
+            "1",
+            "results/smoke/aggregated/fig5_matrix.csv",
+            "--config",
+            "scale=smoke",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
@@ -82,17 +173,23 @@ def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     assert re.search(r"seed \d+: .* became NaN or infinite by iteration \d+ \(environment step \d+\)", out), out
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--config", "scale=nosuch"], "snakemake: unknown scale 'nosuch'; known: full, reduced, smoke"),
-    (["--config", "cores=0"], "snakemake: --config cores=0: must be a positive integer"),
-    (["paper_figs/fig99.pdf"], "No rule to produce paper_figs/fig99.pdf"),
-    (["results/nosuch/figures/fig5.pdf"], "No rule to produce results/nosuch/figures/fig5.pdf"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--config", "scale=nosuch"], "snakemake: unknown scale 'nosuch'; known: full, reduced, smoke"),
+        (["--config", "cores=0"], "snakemake: --config cores=0: must be a positive integer"),
+        (["paper_figs/fig99.pdf"], "No rule to produce paper_figs/fig99.pdf"),
+        (["results/nosuch/figures/fig5.pdf"], "No rule to produce results/nosuch/figures/fig5.pdf"),
+    ],
+)
 def test_a_command_line_mistake_is_one_clear_line(args, expected):
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-n", "--cores", "1", *args],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and expected in out, out
-    assert "Traceback" not in out and "File \"" not in out, out
+    assert "Traceback" not in out and 'File "' not in out, out

@@ -61,7 +61,12 @@ def test_train_command_writes_the_tidy_csv(tmp_path):
     assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", "0-1", "--out", str(out)]) == 0
     rows = list(csv.DictReader(line for line in out.open() if not line.startswith("#")))
     assert list(rows[0]) == list(COLUMNS)
-    assert [(r["seed"], r["iteration"], r["step"]) for r in rows] == [("0", "1", "8"), ("1", "1", "8"), ("0", "2", "16"), ("1", "2", "16")]
+    assert [(r["seed"], r["iteration"], r["step"]) for r in rows] == [
+        ("0", "1", "8"),
+        ("1", "1", "8"),
+        ("0", "2", "16"),
+        ("1", "2", "16"),
+    ]
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temp file left behind
 
 
@@ -76,8 +81,16 @@ def test_train_command_rejects_bad_seeds(tmp_path, seeds, capsys):
 
 
 GRIDWORLD = dict(
-    kind="gridworld", name="gridworld", size=3, starts=(4, 4), team_cell=0, distractor_cell=8,
-    team_reward=0.9, lone_penalty=-0.1, distractor_reward=0.1, max_episode_steps=9,
+    kind="gridworld",
+    name="gridworld",
+    size=3,
+    starts=(4, 4),
+    team_cell=0,
+    distractor_cell=8,
+    team_reward=0.9,
+    lone_penalty=-0.1,
+    distractor_reward=0.1,
+    max_episode_steps=9,
 )
 
 
@@ -93,7 +106,9 @@ def test_gridworld_trains_block_independently_with_exact_tv(sampler):
 
 
 def test_fixed_target_measures_a_growing_buffer_of_unchanging_policies():
-    spec = tiny_spec("props", iterations=1, batch=8).model_copy(update={"fixed_target": True, "total_steps": 48, "eval_every": 16})
+    spec = tiny_spec("props", iterations=1, batch=8).model_copy(
+        update={"fixed_target": True, "total_steps": 48, "eval_every": 16}
+    )
     rows = train(spec, [0, 1])
     assert rows["step"].tolist() == [16, 16, 32, 32, 48, 48]
     # the target never changes: every checkpoint evaluates the same policies with the same draws
@@ -121,7 +136,17 @@ def test_lbf_trains_block_independently_with_kl_sampling_error():
         {**base.model_dump(), "game": game.model_dump(), "sampling_error_fit": MLEConfig(steps=20).model_dump()}
     )
     alone, block = train(spec, [1]), train(spec, [0, 1])
-    assert list(alone) == ["seed", "iteration", "step", "success_rate", "joint_kl", "agent1_kl", "joint_kl_on_policy", "agent1_kl_on_policy", "mean_return"]
+    assert list(alone) == [
+        "seed",
+        "iteration",
+        "step",
+        "success_rate",
+        "joint_kl",
+        "agent1_kl",
+        "joint_kl_on_policy",
+        "agent1_kl_on_policy",
+        "mean_return",
+    ]
     for column in alone:
         assert np.array_equal(alone[column], block[column][block["seed"] == 1]), column
     assert (block["joint_kl"] > 0.1).all()  # 24 samples of a near-uniform 36-way joint policy

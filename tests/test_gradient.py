@@ -66,7 +66,9 @@ def test_paper_example_sign_flip(capsys):
     out = capsys.readouterr().out
     for agent in ("agent 1", "agent 2"):
         block = out.split(agent)[1]
-        rows = {line.split()[0]: line.split()[1:] for line in block.splitlines() if line.startswith("  A ") or line.startswith("  B ")}
+        rows = {
+            line.split()[0]: line.split()[1:] for line in block.splitlines() if line.startswith("  A ") or line.startswith("  B ")
+        }
         assert rows["A"] == ["6", "+0.5000", "0", "-1.5000"]
         assert rows["B"] == ["4", "-0.5000", "6", "+1.5000"]
         assert "raises the probability of A (its part of optimal (A,A)): yes" in block
@@ -79,7 +81,11 @@ def test_paper_example_sign_flip(capsys):
 
 @pytest.mark.parametrize(
     "game, original, modified",
-    [("nonconflict_07", "no, zero (a tie)", "yes"), ("nonconflict_19", "no, zero (a tie)", "yes"), ("climbing", "no, it lowers it", "yes")],
+    [
+        ("nonconflict_07", "no, zero (a tie)", "yes"),
+        ("nonconflict_19", "no, zero (a tie)", "yes"),
+        ("climbing", "no, it lowers it", "yes"),
+    ],
 )
 def test_appendix_e_property_from_the_cli(capsys, game, original, modified):
     """The modified games' exact gradient at uniform policies raises every agent's part of the

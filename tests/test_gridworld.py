@@ -11,8 +11,14 @@ UP, DOWN, LEFT, RIGHT = range(4)
 
 def paper_grid(**overrides):
     settings = dict(
-        size=3, starts=(4, 4), team_cell=0, distractor_cell=8,
-        team_reward=0.9, lone_penalty=-0.1, distractor_reward=0.1, max_episode_steps=9,
+        size=3,
+        starts=(4, 4),
+        team_cell=0,
+        distractor_cell=8,
+        team_reward=0.9,
+        lone_penalty=-0.1,
+        distractor_reward=0.1,
+        max_episode_steps=9,
     )
     return GridWorldGame(**{**settings, **overrides})
 

@@ -110,7 +110,10 @@ def test_a_reused_env_resets_exactly_like_a_fresh_one():
 def test_an_entry_does_not_depend_on_its_batch():
     gen = torch.Generator().manual_seed(1)
     reset_u = torch.rand(4, 1, 1, generator=gen, dtype=torch.float64)
-    steps = [(torch.randint(0, 6, (4, 1, 2), generator=gen), torch.rand(4, 1, 1, generator=gen, dtype=torch.float64)) for _ in range(60)]
+    steps = [
+        (torch.randint(0, 6, (4, 1, 2), generator=gen), torch.rand(4, 1, 1, generator=gen, dtype=torch.float64))
+        for _ in range(60)
+    ]
     batch = paper_lbf(max_episode_steps=10)
     alone = [paper_lbf(max_episode_steps=10) for _ in range(4)]
     obs = batch.reset((4, 1), reset_u)

@@ -11,7 +11,9 @@ from tests.helpers import GAME_19_MODIFIED, tiny_spec
 def test_overflowing_rewards_stop_the_run_with_seed_and_step(tmp_path, capsys):
     huge = [[[v * 1e38 for v in cell] for cell in row] for row in GAME_19_MODIFIED]
     base = tiny_spec("props", iterations=3)
-    spec = base.model_copy(update={"game": MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=huge, optimal=((0, 0),))})
+    spec = base.model_copy(
+        update={"game": MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=huge, optimal=((0, 0),))}
+    )
     spec_file, out = tmp_path / "run.json", tmp_path / "seeds_4-5.csv"
     spec_file.write_text(spec.model_dump_json())
     assert cli_main(["train", "--run-spec", str(spec_file), "--seeds", "4-5", "--out", str(out)]) == 3
@@ -31,5 +33,7 @@ def test_the_first_broken_seed_is_named(monkeypatch):
         return row
 
     monkeypatch.setattr(Trainer, "run_iteration", breaks_seed_7)
-    with pytest.raises(NonFiniteError, match=r"^seed 7: actor parameters became NaN or infinite by iteration 2 \(environment step 16\)"):
+    with pytest.raises(
+        NonFiniteError, match=r"^seed 7: actor parameters became NaN or infinite by iteration 2 \(environment step 16\)"
+    ):
         train(tiny_spec("ma_props", iterations=4), [3, 7, 9])

@@ -12,10 +12,11 @@ from tests.helpers import tiny_figure
 
 REPO = Path(__file__).resolve().parents[1]
 
-TINY_FIGURE = tiny_figure("on_policy, ma_props", 4, (
-    "  - {game: nonconflict_19, variant: modified, title: Game 19}\n"
-    "  - {game: nonconflict_01, title: Game 1}\n"
-))
+TINY_FIGURE = tiny_figure(
+    "on_policy, ma_props",
+    4,
+    ("  - {game: nonconflict_19, variant: modified, title: Game 19}\n  - {game: nonconflict_01, title: Game 1}\n"),
+)
 
 
 @pytest.fixture
@@ -87,11 +88,21 @@ def test_scale_caps_still_apply_to_overridden_runs(specs):
 @pytest.mark.parametrize(
     "extra, panel_extra, field, message",
     [
-        ("overrides: {ppo.learnign_rate: 0.01}\n", "", "overrides.ppo.learnign_rate", "unknown run-spec field 'ppo.learnign_rate'; known: ppo.adam_eps"),
+        (
+            "overrides: {ppo.learnign_rate: 0.01}\n",
+            "",
+            "overrides.ppo.learnign_rate",
+            "unknown run-spec field 'ppo.learnign_rate'; known: ppo.adam_eps",
+        ),
         ("overrides: {ppo.learning_rate: '0.01'}\n", "", "overrides.ppo.learning_rate", "valid number"),
         ("overrides: {ppo.batch_size: true}\n", "", "overrides.ppo.batch_size", "valid integer"),
         ("overrides: {ppo.learning_rate: -1}\n", "", "overrides.ppo.learning_rate", "greater than 0"),
-        ("overrides: {sampler.target_kl: authors_default}\n", "", "overrides.sampler.target_kl", "unknown named value 'authors_default'; known: authors_code_default"),
+        (
+            "overrides: {sampler.target_kl: authors_default}\n",
+            "",
+            "overrides.sampler.target_kl",
+            "unknown named value 'authors_default'; known: authors_code_default",
+        ),
         ("overrides: {sampler.kind: props}\n", "", "overrides.sampler.kind", "cannot be overridden"),
         ("overrides: {ppo..learning_rate: 0.1}\n", "", "overrides.ppo..learning_rate", "malformed path"),
         ("", ", overrides: {game.lone_penalty: 0.1}", "panels.0.overrides.game.lone_penalty", "unknown run-spec field"),
@@ -124,8 +135,10 @@ def test_study_settings_cross_the_axes_and_reuse_the_base_runs(specs):
     cells = library.study_cells("tiny_study", "full")
     labels = list(dict.fromkeys(c.setting for c in cells))
     assert labels == [
-        "learning_rate=0.1, target_kl=6", "learning_rate=0.1, target_kl=authors_code_default",
-        "learning_rate=0.01, target_kl=6", "learning_rate=0.01, target_kl=authors_code_default",
+        "learning_rate=0.1, target_kl=6",
+        "learning_rate=0.1, target_kl=authors_code_default",
+        "learning_rate=0.01, target_kl=6",
+        "learning_rate=0.01, target_kl=authors_code_default",
     ]
     assert {c.panel.game for c in cells} == {"nonconflict_19"}
     base = {c.sampler: c.run.run_id() for c in library.cells("tiny", "full") if c.panel.game == "nonconflict_19"}
@@ -140,7 +153,11 @@ def test_study_settings_cross_the_axes_and_reuse_the_base_runs(specs):
     "study, field, message",
     [
         ("figure: nope\naxes: {ppo.learning_rate: [0.1]}\n", "figure", "unknown figure 'nope'"),
-        ("figure: fig11\npanels: [gridworld]\naxes: {ppo.learning_rate: [0.1]}\n", "panels.0", "has no panel of game 'gridworld'"),
+        (
+            "figure: fig11\npanels: [gridworld]\naxes: {ppo.learning_rate: [0.1]}\n",
+            "panels.0",
+            "has no panel of game 'gridworld'",
+        ),
         ("figure: fig11\naxes: {ppo.lr: [0.1]}\n", "axes.ppo.lr", "unknown run-spec field"),
         ("figure: fig11\naxes: {ppo.learning_rate: [0.1, 0.1]}\n", "axes", "lists a value twice"),
         ("figure: fig11\naxes:\n  ppo.learning_rate: [0.1, x]\n", "axes.ppo.learning_rate.1", "valid number"),

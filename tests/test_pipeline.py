@@ -15,7 +15,18 @@ FIGURE = "fig5_matrix"  # 5 panels x 3 samplers: the smallest real paper figure
 
 
 def snakemake(workdir: Path, *args: str) -> str:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(workdir / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
@@ -26,7 +37,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     out = snakemake(workdir, "--dry-run", *args)
     if "Nothing to be done" in out:
         return {}
-    stats = out[out.index("Job stats:"):].splitlines()[3:]
+    stats = out[out.index("Job stats:") :].splitlines()[3:]
     jobs = {}
     for line in stats:
         parts = line.split()
@@ -112,8 +123,10 @@ def test_seed_block_size_does_not_change_the_aggregate(built):
     scales, resources = workdir / "specs/scales.yaml", workdir / "pipeline/resources.py"
     original, model = scales.read_text(), resources.read_text()
     assert "seed_block: auto" in (workdir / f"specs/figures/{FIGURE}.yaml").read_text()
-    scales.write_text(original + "  smoke_auto:\n    seeds: 3\n    max_iterations: 2\n    max_batch_size: 64\n"
-                      "    max_samples: 32\n    eval_episodes: 10\n")
+    scales.write_text(
+        original + "  smoke_auto:\n    seeds: 3\n    max_iterations: 2\n    max_batch_size: 64\n"
+        "    max_samples: 32\n    eval_episodes: 10\n"
+    )
     assert "SPLIT_FLOOR_S = 600.0" in model
     resources.write_text(model.replace("SPLIT_FLOOR_S = 600.0", "SPLIT_FLOOR_S = 0.0"))
     try:
@@ -134,7 +147,13 @@ def test_summary_prints_final_point_per_curve(built, capsys):
     assert main([str(workdir / f"results/smoke/aggregated/{FIGURE}.csv")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "| panel | on_policy | props | ma_props |"
-    assert [line.split(" | ")[0] for line in lines[2:]] == ["| 2x2 game 19", "| 2x2 game 20", "| 2x2 game 21", "| Climbing", "| Penalty"]
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| 2x2 game 19",
+        "| 2x2 game 20",
+        "| 2x2 game 21",
+        "| Climbing",
+        "| Penalty",
+    ]
     assert main([str(workdir / f"results/smoke/aggregated/{FIGURE}.csv"), "--metric", "joint_tv"]) == 1
 
 
@@ -160,6 +179,6 @@ def test_a_panel_can_take_its_behavior_settings_from_a_sweep(tmp_path):
     with open(tmp_path / "results/smoke/sweeps/sweep_nonconflict_19.csv") as f:
         best = {row["sampler"]: row["run_id"] for row in csv.DictReader(f) if row["best"] == "True"}
     assert set(best) == {"props", "ma_props"}
-    aggregate_inputs = log[log.index("rule aggregate:"):].splitlines()[1]
+    aggregate_inputs = log[log.index("rule aggregate:") :].splitlines()[1]
     assert all(f"runs/{run_id}/seeds_0-2.csv" in aggregate_inputs for run_id in best.values())
     assert (tmp_path / "results/smoke/figures/figsweep.pdf").stat().st_size > 0

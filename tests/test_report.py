@@ -53,7 +53,9 @@ def seed_rows(figure, curves: dict) -> list[dict]:
         i, panel = panels[game]
         for seed, value in enumerate(values):
             labels = {"panel_index": i, "panel": f"{game}/{panel.variant}", "panel_title": panel.title}
-            rows.append({**labels, "sampler": sampler, "metric": metric, "seed": seed, "first": value, "final": value, "mean": value})
+            rows.append(
+                {**labels, "sampler": sampler, "metric": metric, "seed": seed, "first": value, "final": value, "mean": value}
+            )
     return rows
 
 
@@ -82,7 +84,11 @@ def verdicts(plan: Plan, c: Claim) -> dict[str, tuple[str, list[str]]]:
     return {r.spec.name: (r.verdict, [p.verdict for p in r.panels]) for r in results}
 
 
-GAIN = {"figure": "fig5", "panels": ["gridworld"], "rule": {"kind": "compare", "sampler": "ma_props", "against": "on_policy", "direction": "higher"}}
+GAIN = {
+    "figure": "fig5",
+    "panels": ["gridworld"],
+    "rule": {"kind": "compare", "sampler": "ma_props", "against": "on_policy", "direction": "higher"},
+}
 
 
 @pytest.mark.parametrize(
@@ -90,10 +96,14 @@ GAIN = {"figure": "fig5", "panels": ["gridworld"], "rule": {"kind": "compare", "
     [(0.9, 0.5, REPRODUCED), (0.5, 0.9, NOT_REPRODUCED), (0.7, 0.7, INCONCLUSIVE)],
 )
 def test_compare_verdict_follows_the_difference_ci(plan, ma_props, on_policy, expected):
-    write_figure(plan, "fig5", {
-        ("gridworld", "ma_props", "success_rate"): noisy(ma_props, seed=1),
-        ("gridworld", "on_policy", "success_rate"): noisy(on_policy, seed=2),
-    })
+    write_figure(
+        plan,
+        "fig5",
+        {
+            ("gridworld", "ma_props", "success_rate"): noisy(ma_props, seed=1),
+            ("gridworld", "on_policy", "success_rate"): noisy(on_policy, seed=2),
+        },
+    )
     assert verdicts(plan, claim(**GAIN))["printed settings"] == (expected, [expected])
 
 
@@ -128,11 +138,20 @@ def test_shadow_comparison_is_paired_by_seed(plan):
     """Seeds differ wildly from each other, but each seed's MA-PROPS error is 0.05 below its own
     shadow buffer's: only a paired comparison sees it."""
     base = np.random.default_rng(0).uniform(0.1, 0.9, SEEDS)
-    write_figure(plan, "fig10", {
-        ("gridworld", "ma_props", "joint_sampling_error"): base,
-        ("gridworld", "ma_props", "joint_sampling_error_on_policy"): base + 0.05,
-    })
-    c = claim(figure="fig10", panels=["gridworld"], statistic="mean", rule={"kind": "compare", "sampler": "ma_props", "against": "shadow", "direction": "lower"})
+    write_figure(
+        plan,
+        "fig10",
+        {
+            ("gridworld", "ma_props", "joint_sampling_error"): base,
+            ("gridworld", "ma_props", "joint_sampling_error_on_policy"): base + 0.05,
+        },
+    )
+    c = claim(
+        figure="fig10",
+        panels=["gridworld"],
+        statistic="mean",
+        rule={"kind": "compare", "sampler": "ma_props", "against": "shadow", "direction": "lower"},
+    )
     assert verdicts(plan, c)["printed settings"] == (REPRODUCED, [REPRODUCED])
 
 
@@ -146,7 +165,9 @@ def test_holds_in_all_and_majority(plan):
     rule = {"kind": "compare", "sampler": "ma_props", "against": "on_policy", "direction": "higher"}
     everywhere = claim(figure="fig11", panels=games, rule=rule)
     assert verdicts(plan, everywhere)["printed settings"] == (NOT_REPRODUCED, [REPRODUCED, REPRODUCED, NOT_REPRODUCED])
-    assert verdicts(plan, claim(figure="fig11", panels=games, rule=rule, holds_in="majority"))["printed settings"][0] == REPRODUCED
+    assert (
+        verdicts(plan, claim(figure="fig11", panels=games, rule=rule, holds_in="majority"))["printed settings"][0] == REPRODUCED
+    )
 
     del curves[("nonconflict_21", "ma_props", "success_rate")]  # one panel lacks results
     write_figure(plan, "fig11", curves)
@@ -169,10 +190,20 @@ def test_combination_rules():
 def test_study_settings_are_scopes_of_their_own(plan):
     study = plan.library.studies["lr_kl_2x2"]
     labels = [study.setting_label(s) for s in study.settings()]
-    write_study(plan, "lr_kl_2x2", {
-        labels[0]: {("nonconflict_19", "ma_props", "success_rate"): noisy(0.9), ("nonconflict_19", "on_policy", "success_rate"): noisy(0.5)},
-        labels[1]: {("nonconflict_19", "ma_props", "success_rate"): noisy(0.5), ("nonconflict_19", "on_policy", "success_rate"): noisy(0.9)},
-    })
+    write_study(
+        plan,
+        "lr_kl_2x2",
+        {
+            labels[0]: {
+                ("nonconflict_19", "ma_props", "success_rate"): noisy(0.9),
+                ("nonconflict_19", "on_policy", "success_rate"): noisy(0.5),
+            },
+            labels[1]: {
+                ("nonconflict_19", "ma_props", "success_rate"): noisy(0.5),
+                ("nonconflict_19", "on_policy", "success_rate"): noisy(0.9),
+            },
+        },
+    )
     rule = {"kind": "compare", "sampler": "ma_props", "against": "on_policy", "direction": "higher"}
     found = verdicts(plan, claim(figure="fig11", panels=["nonconflict_02", "nonconflict_19"], rule=rule))
     assert found["printed settings"] == (NOT_RUN, [NOT_RUN, NOT_RUN])  # fig11's own table is missing
@@ -206,17 +237,23 @@ def test_shipped_claims_without_results_are_all_not_run(tmp_path, library):
         assert verdicts_shown <= {NOT_RUN, "—"}, cells
     sections = report.split("\n## ")[1:]
     assert len(sections) == len(rows)
-    assert all(re.findall(r"Verdict: \*\*(.+?)\*\*", s) and set(re.findall(r"Verdict: \*\*(.+?)\*\*", s)) == {NOT_RUN} for s in sections)
+    assert all(
+        re.findall(r"Verdict: \*\*(.+?)\*\*", s) and set(re.findall(r"Verdict: \*\*(.+?)\*\*", s)) == {NOT_RUN} for s in sections
+    )
 
 
 def test_report_on_synthetic_tables_is_deterministic(tmp_path):
     out_root = tmp_path / "out"
     plan = Plan(SPECS, "smoke", out=str(out_root))
-    write_figure(plan, "fig5_gridworld", {
-        ("gridworld", "ma_props", "success_rate"): noisy(0.65, spread=0.05, seed=1),
-        ("gridworld", "on_policy", "success_rate"): noisy(0.5, spread=0.05, seed=2),
-        ("gridworld", "props", "success_rate"): noisy(0.6, spread=0.05, seed=3),
-    })
+    write_figure(
+        plan,
+        "fig5_gridworld",
+        {
+            ("gridworld", "ma_props", "success_rate"): noisy(0.65, spread=0.05, seed=1),
+            ("gridworld", "on_policy", "success_rate"): noisy(0.5, spread=0.05, seed=2),
+            ("gridworld", "props", "success_rate"): noisy(0.6, spread=0.05, seed=3),
+        },
+    )
     args = ["--specs", str(SPECS), "--scale", "smoke", "--out-root", str(out_root)]
     assert main([*args, "--out", str(tmp_path / "a.md")]) == 0
     assert main([*args, "--out", str(tmp_path / "b.md")]) == 0
@@ -227,10 +264,15 @@ def test_report_on_synthetic_tables_is_deterministic(tmp_path):
     assert rows["fig5_gridworld_props_drop"][0] == NOT_REPRODUCED
     assert rows["fig5_boulderpush_ma_props_gain"][0] == NOT_RUN
     gain = report.split("## fig5_gridworld_ma_props_gain", 1)[1].split("\n## ", 1)[0]
-    assert re.search(r"\| GridWorld \| MA-PROPS − on-policy: \+0\.1\d \[\+0\.\d\d, \+0\.\d\d\], 10 vs 10 seeds \| reproduced \| yes \|", gain)
+    assert re.search(
+        r"\| GridWorld \| MA-PROPS − on-policy: \+0\.1\d \[\+0\.\d\d, \+0\.\d\d\], 10 vs 10 seeds \| reproduced \| yes \|", gain
+    )
     drop = report.split("## fig5_gridworld_props_drop", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"^\| GridWorld \| PROPS − on-policy: .* \| not reproduced \| no \|$", drop, re.M), drop
-    assert f"Data: {out_root}/smoke/aggregated/fig5_gridworld.seeds.csv (per-seed values), {out_root}/smoke/figures/fig5_gridworld.png (figure)." in drop
+    assert (
+        f"Data: {out_root}/smoke/aggregated/fig5_gridworld.seeds.csv (per-seed values), {out_root}/smoke/figures/fig5_gridworld.png (figure)."
+        in drop
+    )
 
 
 def test_no_claims_file_gives_an_empty_spec_and_a_short_report(tmp_path, library):

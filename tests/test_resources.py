@@ -2,7 +2,6 @@
 the ``maprops plan`` forecast built on both."""
 
 import csv
-import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,13 @@ from maprops.cli import main
 from pipeline.expand import Plan, seed_blocks
 from pipeline.plan import forecast_seconds, train_jobs
 from pipeline.resources import (
-    JOB_SLACK, MAX_JOB_S, SPLIT_FLOOR_S, STARTUP_S, block_ladder, train_runtime_minutes, train_seconds,
+    JOB_SLACK,
+    MAX_JOB_S,
+    SPLIT_FLOOR_S,
+    STARTUP_S,
+    block_ladder,
+    train_runtime_minutes,
+    train_seconds,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,7 +109,11 @@ def test_auto_blocks_keep_every_job_within_the_builds_share(full_plan):
 def test_no_shipped_train_job_asks_slurm_for_more_than_a_day(full_plan):
     for figure in full_plan.figures:
         for cell in full_plan.cells(figure):
-            assert train_runtime_minutes(cell.run.canonical_json(), full_plan.block(cell)) <= 24 * 60, (figure, cell.panel.game, cell.sampler)
+            assert train_runtime_minutes(cell.run.canonical_json(), full_plan.block(cell)) <= 24 * 60, (
+                figure,
+                cell.panel.game,
+                cell.sampler,
+            )
 
 
 def test_auto_keeps_cheap_cells_whole_and_is_deterministic():
@@ -113,7 +122,9 @@ def test_auto_keeps_cheap_cells_whole_and_is_deterministic():
     two = Plan(REPO / "specs", "full", cores=2)
     assert {f.rsplit("/", 1)[1] for f in two.figure_inputs("fig11")} == {"seeds_0-99.csv"}
     assert two.figure_inputs("fig5") == Plan(REPO / "specs", "full", cores=2).figure_inputs("fig5")
-    assert Plan(REPO / "specs", "full", cores=60).figure_inputs("fig5") == Plan(REPO / "specs", "full", cores=64).figure_inputs("fig5")
+    assert Plan(REPO / "specs", "full", cores=60).figure_inputs("fig5") == Plan(REPO / "specs", "full", cores=64).figure_inputs(
+        "fig5"
+    )
     # BoulderPush with PROPS cannot train 100 seeds in one job under a day: it is split anyway
     assert len(two.figure_inputs("fig6")) > 6
 
@@ -186,8 +197,18 @@ def test_snakemake_sizes_auto_blocks_by_jobs_else_cores(tmp_path):
     shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
 
     def train_jobs_planned(*args):
-        cmd = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "-n",
-               "results/full/aggregated/fig5_gridworld.csv", *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(tmp_path / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "-n",
+            "results/full/aggregated/fig5_gridworld.csv",
+            *args,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         return int(re.search(r"^train\s+(\d+)$", proc.stdout + proc.stderr, re.M).group(1))

@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,6 @@ from maprops.provenance import read_provenance
 from maprops.specs import SpecLibrary
 from maprops.train import train
 from tests.helpers import tiny_spec
-
-from pathlib import Path
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
@@ -45,7 +44,9 @@ def smoke_run(game: str, sampler: str) -> RunSpec:
     return cell.run.model_copy(update={"ppo": ppo, "total_steps": 48, "eval_every": 1})
 
 
-@pytest.mark.parametrize("game, sampler", [("nonconflict_19", "props"), ("gridworld", "ma_props"), ("boulderpush", "props"), ("lbf", "ma_props")])
+@pytest.mark.parametrize(
+    "game, sampler", [("nonconflict_19", "props"), ("gridworld", "ma_props"), ("boulderpush", "props"), ("lbf", "ma_props")]
+)
 def test_resumed_run_equals_uninterrupted_run(tmp_path, game, sampler):
     spec = smoke_run(game, sampler)
     seeds = [0, 1]
@@ -79,7 +80,20 @@ def test_sigkilled_train_command_resumes_to_identical_results(tmp_path):
     spec_file = tmp_path / "run.json"
     spec_file.write_text(tiny_spec("ma_props", iterations=20, batch=8).model_dump_json())
     out, ckpt = tmp_path / "seeds_0-3.csv", tmp_path / "seeds_0-3.ckpt"
-    command = [sys.executable, "-m", "maprops.cli", "train", "--run-spec", str(spec_file), "--seeds", "0-3", "--out", str(out), "--checkpoint-every", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "maprops.cli",
+        "train",
+        "--run-spec",
+        str(spec_file),
+        "--seeds",
+        "0-3",
+        "--out",
+        str(out),
+        "--checkpoint-every",
+        "0",
+    ]
 
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:  # kill it right after its third snapshot
@@ -111,7 +125,15 @@ def test_show_prints_provenance(tmp_path, capsys):
     capsys.readouterr()
     assert cli_main(["show", str(out)]) == 0
     shown = capsys.readouterr().out
-    for needed in (f"run_id: {spec.run_id()}", "seeds: [0, 1]", "git_commit: ", '  torch: 2.13.0', "wall_time_s: ", "maprops_version: ", '"nonconflict_19"'):
+    for needed in (
+        f"run_id: {spec.run_id()}",
+        "seeds: [0, 1]",
+        "git_commit: ",
+        "  torch: 2.13.0",
+        "wall_time_s: ",
+        "maprops_version: ",
+        '"nonconflict_19"',
+    ):
         assert needed in shown, needed
     record = read_provenance(out)
     assert RunSpec.model_validate(record["run_spec"]).run_id() == spec.run_id()

@@ -193,7 +193,7 @@ def option(args: list[str], *flags: str) -> str | None:
             if a == flag:
                 return args[i + 1]
             if a.startswith(flag + "="):
-                return a[len(flag) + 1:]
+                return a[len(flag) + 1 :]
     return None
 
 

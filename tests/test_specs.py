@@ -58,7 +58,7 @@ def uniform_gradient_effect(payoffs: np.ndarray) -> np.ndarray:
     """
     n = payoffs.shape[-1]
     logits = [torch.zeros(k, dtype=torch.float64, requires_grad=True) for k in payoffs.shape[:-1]]
-    probs = [torch.softmax(l, 0) for l in logits]
+    probs = [torch.softmax(logit, 0) for logit in logits]
     joint = probs[0]
     for p in probs[1:]:
         joint = torch.einsum("...,k->...k", joint, p)
@@ -122,43 +122,169 @@ def run_validate(root: Path, capsys) -> str:
 @pytest.mark.parametrize(
     "file, old, new, field, message",
     [
-        ("games/nonconflict_03.yaml", "hyperparams: matrix_2x2", "hyperparams: matrix_2x2\nsurprise: 1", "surprise", "unknown key"),
-        ("games/nonconflict_03.yaml", "  - [[2, 3], [1, 1]]   # agent 1 plays B", "  - [[2, 3], [1, 1]]\n  - [[0, 0], [0, 0]]", "payoffs", "has shape [3, 2, 2]; the actions need [2, 2, 2]"),
+        (
+            "games/nonconflict_03.yaml",
+            "hyperparams: matrix_2x2",
+            "hyperparams: matrix_2x2\nsurprise: 1",
+            "surprise",
+            "unknown key",
+        ),
+        (
+            "games/nonconflict_03.yaml",
+            "  - [[2, 3], [1, 1]]   # agent 1 plays B",
+            "  - [[2, 3], [1, 1]]\n  - [[0, 0], [0, 0]]",
+            "payoffs",
+            "has shape [3, 2, 2]; the actions need [2, 2, 2]",
+        ),
         ("games/climbing.yaml", "kind: matrix", "kind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix'"),
         ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, D]]", "optimal", "agent 2 has no action 'D'; known: A, B, C"),
         ("games/climbing.yaml", "total_steps: 900", "total_steps: 30", "budget.total_steps", "smaller than one PPO batch (45"),
-        ("figures/fig12.yaml", "game: nonconflict_05", "game: nonconflict_55", "panels.4.game", "unknown game 'nonconflict_55'; known: boulderpush, climbing, fig1, gridworld, lbf, nonconflict_01"),
-        ("figures/fig12.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [on_policy, prop]", "samplers.1", "'on_policy', 'props' or 'ma_props'"),
+        (
+            "figures/fig12.yaml",
+            "game: nonconflict_05",
+            "game: nonconflict_55",
+            "panels.4.game",
+            "unknown game 'nonconflict_55'; known: boulderpush, climbing, fig1, gridworld, lbf, nonconflict_01",
+        ),
+        (
+            "figures/fig12.yaml",
+            "samplers: [on_policy, props, ma_props]",
+            "samplers: [on_policy, prop]",
+            "samplers.1",
+            "'on_policy', 'props' or 'ma_props'",
+        ),
         ("figures/fig12.yaml", "algorithm: ippo", "algorithm: ipo", "algorithm", "'mappo' or 'ippo'"),
         ("figures/fig12.yaml", "seeds: 100", "seeds: -3", "seeds", "greater than or equal to 1"),
         ("figures/fig12.yaml", "seeds: 100", "seeds: 2.5", "seeds", "valid integer"),
-        ("hyperparams/table3.yaml", "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03", "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03", "rows.matrix_2x2.ppo_learning_rate", "duplicate key"),
+        (
+            "hyperparams/table3.yaml",
+            "    ppo_learning_rate: 0.1\n    behavior_learning_rate: 0.03",
+            "    ppo_learning_rate: 0.1\n    ppo_learning_rate: 0.2\n    behavior_learning_rate: 0.03",
+            "rows.matrix_2x2.ppo_learning_rate",
+            "duplicate key",
+        ),
         ("scales.yaml", "    seeds: 3", "    seeds: [3", "", "malformed YAML"),
         ("games/gridworld.yaml", "size: 3", "size: three", "size", "must be an integer, got the string 'three'"),
-        ("games/boulderpush.yaml", "set: {penalty: 0.02}", "set: {penalty: -0.02}", "variants.modified.set.penalty", "greater than or equal to 0 (variant 'modified')"),
-        ("figures/fig12.yaml", 'title: "Game 1"}', 'title: "Game 1", sweep: nope}', "panels.0.sweep", "unknown sweep 'nope'; known: sweep_nonconflict_19"),
-        ("figures/fig12.yaml", 'title: "Game 19 (modified)"}', 'title: "Game 19 (modified)", sweep: sweep_nonconflict_19}', "panels.18.sweep", "trains nonconflict_19/modified with mappo; this panel needs nonconflict_19/modified with ippo"),
+        (
+            "games/boulderpush.yaml",
+            "set: {penalty: 0.02}",
+            "set: {penalty: -0.02}",
+            "variants.modified.set.penalty",
+            "greater than or equal to 0 (variant 'modified')",
+        ),
+        (
+            "figures/fig12.yaml",
+            'title: "Game 1"}',
+            'title: "Game 1", sweep: nope}',
+            "panels.0.sweep",
+            "unknown sweep 'nope'; known: sweep_nonconflict_19",
+        ),
+        (
+            "figures/fig12.yaml",
+            'title: "Game 19 (modified)"}',
+            'title: "Game 19 (modified)", sweep: sweep_nonconflict_19}',
+            "panels.18.sweep",
+            "trains nonconflict_19/modified with mappo; this panel needs nonconflict_19/modified with ippo",
+        ),
         ("games/boulderpush.yaml", "height: 5", "height: 3", "", "cannot hold a 2-cell boulder"),
-        ("games/lbf.yaml", "set: {penalty: 0.015}", "set: {penalti: 0.015}", "variants.modified.set.penalti", "unknown game parameter (variant 'modified')"),
+        (
+            "games/lbf.yaml",
+            "set: {penalty: 0.015}",
+            "set: {penalti: 0.015}",
+            "variants.modified.set.penalti",
+            "unknown game parameter (variant 'modified')",
+        ),
         # strict numbers: no strings, no booleans, nothing float32 cannot hold
-        ("games/nonconflict_03.yaml", "  - [[4, 4], [3, 2]]   # agent 1 plays A", '  - [["4", 4], [3, 2]]', "payoffs.0.0.0", "must be a number, got the string '4' (a quoted number is text in YAML: drop the quotes)"),
-        ("games/nonconflict_03.yaml", "  - [[2, 3], [1, 1]]   # agent 1 plays B", "  - [[2, 3], [1, true]]", "payoffs.1.1.1", "must be a number, got the boolean true"),
-        ("games/climbing.yaml", "  - [-30, 7, 0]", "  - [-30, 7, 1e300]", "common_payoff.1.2", "1e+300 is outside the float32 range training uses (|x| <= 3.402823e+38)"),
+        (
+            "games/nonconflict_03.yaml",
+            "  - [[4, 4], [3, 2]]   # agent 1 plays A",
+            '  - [["4", 4], [3, 2]]',
+            "payoffs.0.0.0",
+            "must be a number, got the string '4' (a quoted number is text in YAML: drop the quotes)",
+        ),
+        (
+            "games/nonconflict_03.yaml",
+            "  - [[2, 3], [1, 1]]   # agent 1 plays B",
+            "  - [[2, 3], [1, true]]",
+            "payoffs.1.1.1",
+            "must be a number, got the boolean true",
+        ),
+        (
+            "games/climbing.yaml",
+            "  - [-30, 7, 0]",
+            "  - [-30, 7, 1e300]",
+            "common_payoff.1.2",
+            "1e+300 is outside the float32 range training uses (|x| <= 3.402823e+38)",
+        ),
         ("games/climbing.yaml", "  - [-30, 7, 0]", "  - [-30, 7, .nan]", "common_payoff.1.2", "must be a finite number, got nan"),
-        ("games/climbing.yaml", "{joint_action: [A, B], reward: -3}", '{joint_action: [A, B], reward: "-3"}', "variants.modified.set.0.reward", "must be a number, got the string '-3' (a quoted number is text in YAML: drop the quotes)"),
-        ("games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 1e39]", "variants.modified.set.0.rewards.1", "1e+39 is outside the float32 range training uses"),
+        (
+            "games/climbing.yaml",
+            "{joint_action: [A, B], reward: -3}",
+            '{joint_action: [A, B], reward: "-3"}',
+            "variants.modified.set.0.reward",
+            "must be a number, got the string '-3' (a quoted number is text in YAML: drop the quotes)",
+        ),
+        (
+            "games/nonconflict_19.yaml",
+            "        rewards: [5, 5]",
+            "        rewards: [5, 1e39]",
+            "variants.modified.set.0.rewards.1",
+            "1e+39 is outside the float32 range training uses",
+        ),
         ("games/gridworld.yaml", "team_reward: 0.9", "team_reward: yes", "team_reward", "must be a number, got the boolean true"),
         ("hyperparams/table2.yaml", "epochs: 4", "epochs: true", "epochs", "must be an integer, got the boolean true"),
-        ("hyperparams/table2.yaml", "gamma: 0.99", "gamma: '0.99'", "gamma", "must be a number, got the string '0.99' (a quoted number is text in YAML: drop the quotes)"),
-        ("hyperparams/table2.yaml", "ent_coef: 0.01", "ent_coef: 5e38", "ent_coef", "5e+38 is outside the float32 range training uses"),
+        (
+            "hyperparams/table2.yaml",
+            "gamma: 0.99",
+            "gamma: '0.99'",
+            "gamma",
+            "must be a number, got the string '0.99' (a quoted number is text in YAML: drop the quotes)",
+        ),
+        (
+            "hyperparams/table2.yaml",
+            "ent_coef: 0.01",
+            "ent_coef: 5e38",
+            "ent_coef",
+            "5e+38 is outside the float32 range training uses",
+        ),
         ("figures/fig12.yaml", "seeds: 100", "seeds: '100'", "seeds", "must be an integer, got the string '100'"),
         # optimal joint actions maximize the team's summed payoff, in the game and every variant
-        ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, A], [B, B]]", "optimal.1", "optimal joint action ['B', 'B'] is not optimal in the original game: the team's summed payoff there is 14, but ['A', 'A'] gets 22; correct 'optimal' or say why in 'optimal_reason'"),
-        ("games/climbing.yaml", "{joint_action: [C, C], reward: 2}", "{joint_action: [C, C], reward: 20}", "variants.modified", "optimal joint action ['A', 'A'] is not optimal in variant 'modified': the team's summed payoff there is 22, but ['C', 'C'] gets 40"),
-        ("games/climbing.yaml", "optimal: [[A, A]]", "optimal: [[A, A]]\noptimal_reason: just because", "optimal_reason", "every declared optimal joint action maximizes the team's summed payoff in every variant: remove 'optimal_reason'"),
+        (
+            "games/climbing.yaml",
+            "optimal: [[A, A]]",
+            "optimal: [[A, A], [B, B]]",
+            "optimal.1",
+            "optimal joint action ['B', 'B'] is not optimal in the original game: the team's summed payoff there is 14, but ['A', 'A'] gets 22; correct 'optimal' or say why in 'optimal_reason'",
+        ),
+        (
+            "games/climbing.yaml",
+            "{joint_action: [C, C], reward: 2}",
+            "{joint_action: [C, C], reward: 20}",
+            "variants.modified",
+            "optimal joint action ['A', 'A'] is not optimal in variant 'modified': the team's summed payoff there is 22, but ['C', 'C'] gets 40",
+        ),
+        (
+            "games/climbing.yaml",
+            "optimal: [[A, A]]",
+            "optimal: [[A, A]]\noptimal_reason: just because",
+            "optimal_reason",
+            "every declared optimal joint action maximizes the team's summed payoff in every variant: remove 'optimal_reason'",
+        ),
         # lines: the kind at its line; a key misplaced in a variant is one error, saying where it belongs
-        ("games/nonconflict_19.yaml", "kind: matrix  # assumption: an episode is one play of the game (paper §6 silent; docs/implementation.md#matrix-game-episodes)\nname: nonconflict_19", "name: nonconflict_19\nkind: matrx", "kind", "unknown kind 'matrx'; known: 'matrix', 'gridworld', 'boulderpush', 'lbf'"),
-        ("games/nonconflict_19.yaml", "        rewards: [5, 5]", "        rewards: [5, 5]\n    total_steps: 100", "variants.modified.total_steps", "unknown key here; 'total_steps' belongs under 'budget'"),
+        (
+            "games/nonconflict_19.yaml",
+            "kind: matrix  # assumption: an episode is one play of the game (paper §6 silent; docs/implementation.md#matrix-game-episodes)\nname: nonconflict_19",
+            "name: nonconflict_19\nkind: matrx",
+            "kind",
+            "unknown kind 'matrx'; known: 'matrix', 'gridworld', 'boulderpush', 'lbf'",
+        ),
+        (
+            "games/nonconflict_19.yaml",
+            "        rewards: [5, 5]",
+            "        rewards: [5, 5]\n    total_steps: 100",
+            "variants.modified.total_steps",
+            "unknown key here; 'total_steps' belongs under 'budget'",
+        ),
     ],
 )
 def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, field, message):
@@ -166,7 +292,12 @@ def test_bad_spec_names_file_line_field(specs_copy, capsys, file, old, new, fiel
     edit(path, old, new)
     err = run_validate(specs_copy, capsys)
     # the reported line is the line of the (deepest existing) key the error is about
-    needle = {"payoffs": "payoffs:", "budget.total_steps": "total_steps:", "rows.matrix_2x2.ppo_learning_rate": "ppo_learning_rate: 0.2", "variants.modified": "modified:"}.get(field, new.splitlines()[-1])
+    needle = {
+        "payoffs": "payoffs:",
+        "budget.total_steps": "total_steps:",
+        "rows.matrix_2x2.ppo_learning_rate": "ppo_learning_rate: 0.2",
+        "variants.modified": "modified:",
+    }.get(field, new.splitlines()[-1])
     match = re.search(rf"^{re.escape(str(path))}:(\d+): ([^:]*): (.*)$", err, re.M)
     assert match, err
     if field:

@@ -29,7 +29,11 @@ def workflow(root: Path) -> Path:
     for folder in ("specs", "pipeline", "profiles"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "Snakefile", root / "Snakefile")
-    for spec in [*(root / "specs/figures").glob("*.yaml"), *(root / "specs/studies").glob("*.yaml"), *(root / "specs/sweeps").glob("*.yaml")]:
+    for spec in [
+        *(root / "specs/figures").glob("*.yaml"),
+        *(root / "specs/studies").glob("*.yaml"),
+        *(root / "specs/sweeps").glob("*.yaml"),
+    ]:
         spec.unlink()
     (root / "specs/figures/tiny.yaml").write_text(TINY_FIGURE)
     (root / "specs/studies/tiny_kl.yaml").write_text(TINY_STUDY)
@@ -75,7 +79,18 @@ def test_study_outputs(built):
 
 def refused(workdir: Path, *args: str) -> str:
     """Run snakemake expecting a refusal; returns its output."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "--directory", str(workdir), "--cores", "1", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(workdir / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "1",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout + proc.stderr

@@ -67,8 +67,14 @@ class BoulderPushGame(JointActionCount):
         name: str = "boulderpush",
     ):
         BoulderPushParams(  # the specs' rules are the core's rules: one place decides what is valid
-            height=height, width=width, n_agents=n_agents, push_reward=push_reward, penalty=penalty,
-            goal_reward=goal_reward, sight=sight, max_episode_steps=max_episode_steps,
+            height=height,
+            width=width,
+            n_agents=n_agents,
+            push_reward=push_reward,
+            penalty=penalty,
+            goal_reward=goal_reward,
+            sight=sight,
+            max_episode_steps=max_episode_steps,
         )
         self.name = name
         self.height = height
@@ -99,7 +105,6 @@ class BoulderPushGame(JointActionCount):
         span = torch.arange(-sight, sight + 1)
         self.window_offsets = torch.stack(torch.meshgrid(span, span, indexing="ij"), -1).reshape(-1, 2)
         self._pos = self._boulder = self._dir = self._t = None
-
 
     # --- state helpers -----------------------------------------------------------------
     def boulder_cells(self, boulder: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
@@ -205,7 +210,9 @@ class BoulderPushGame(JointActionCount):
             at = moved.gather(2, who[..., None, None].expand(s, e, 1, 2)).squeeze(2)
             act = actions.gather(2, who.unsqueeze(-1)).squeeze(-1)
             target = at + self.moves[act]
-            on_grid = (target[..., 0] >= 0) & (target[..., 0] < self.height) & (target[..., 1] >= 0) & (target[..., 1] < self.width)
+            on_grid = (
+                (target[..., 0] >= 0) & (target[..., 0] < self.height) & (target[..., 1] >= 0) & (target[..., 1] < self.width)
+            )
             blocked = (moved == target.unsqueeze(-2)).all(-1).any(-1)
             hits_rock = (rock == target.unsqueeze(-2)).all(-1).any(-1)
             ok = on_grid & ~blocked & ~hits_rock

@@ -41,7 +41,6 @@ Facts from ``lbforaging/foraging/environment.py`` (2.0.0) that this wrapper reli
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from lbforaging.foraging.environment import ForagingEnv
@@ -89,9 +88,17 @@ class LBFGame(JointActionCount):
         name: str = "lbf",
     ):
         LBFParams(  # the specs' rules are the core's rules: one place decides what is valid
-            field_size=field_size, players=players, min_player_level=min_player_level, max_player_level=max_player_level,
-            min_food_level=min_food_level, max_food_level=max_food_level, foods=foods, sight=sight,
-            max_episode_steps=max_episode_steps, force_coop=force_coop, penalty=penalty,
+            field_size=field_size,
+            players=players,
+            min_player_level=min_player_level,
+            max_player_level=max_player_level,
+            min_food_level=min_food_level,
+            max_food_level=max_food_level,
+            foods=foods,
+            sight=sight,
+            max_episode_steps=max_episode_steps,
+            force_coop=force_coop,
+            penalty=penalty,
         )
         self.name = name
         # Everything ForagingEnv is built with; a plain env with these settings is the reference.
@@ -138,8 +145,10 @@ class LBFGame(JointActionCount):
         obs = reset_fresh(env, seed)
         placed = np.count_nonzero(env.field)
         if placed < env.max_num_food:
-            raise ValueError(f"{self.name}: placed only {placed} of {env.max_num_food} foods (seed {seed}); "
-                             "food needs free space around it: use fewer foods or a larger field")
+            raise ValueError(
+                f"{self.name}: placed only {placed} of {env.max_num_food} foods (seed {seed}); "
+                "food needs free space around it: use fewer foods or a larger field"
+            )
         return obs
 
     def reset(self, batch, uniforms) -> torch.Tensor:
@@ -185,4 +194,3 @@ class LBFGame(JointActionCount):
             success=success_t,
             truncated=done_t & ~success_t,
         )
-

@@ -28,7 +28,7 @@ from maprops.rng import SeedStreams, Tag
 
 
 class BehaviorPolicy(Protocol):
-    def take(self, ids: torch.Tensor) -> "BehaviorPolicy":
+    def take(self, ids: torch.Tensor) -> BehaviorPolicy:
         """The same policy over the buffers of seeds ``ids`` only (rows in that order)."""
 
     def log_prob(self, params: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, object]:

@@ -38,7 +38,7 @@ class _CentralizedPolicy:
         self.seeds = torch.arange(joint_obs.shape[0])[:, None]
 
     @classmethod
-    def of_buffer(cls, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]) -> "_CentralizedPolicy":
+    def of_buffer(cls, mlp: StackedMLP, data: BehaviorData, n_actions: tuple[int, ...]) -> _CentralizedPolicy:
         joint_actions = encode_joint(data.actions, n_actions).unsqueeze(-1)
         target_logits = joint_log_probs(data.target_log_probs)
         table = None

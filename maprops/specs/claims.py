@@ -10,7 +10,7 @@ up as a silent "not run".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -38,7 +38,7 @@ class CompareRule(Frozen):
 
     kind: Literal["compare"]
     sampler: SamplerKind
-    against: tuple[Union[SamplerKind, Literal["shadow"]], ...] = Field(min_length=1)
+    against: tuple[SamplerKind | Literal["shadow"], ...] = Field(min_length=1)
     direction: Literal["higher", "lower"]
 
     @field_validator("against", mode="before")
@@ -82,7 +82,7 @@ def _once_each(names: tuple) -> tuple:
     return names
 
 
-Rule = Annotated[Union[CompareRule, ThresholdRule], Field(discriminator="kind")]
+Rule = Annotated[CompareRule | ThresholdRule, Field(discriminator="kind")]
 
 
 class Claim(Frozen):

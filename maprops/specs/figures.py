@@ -12,12 +12,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from maprops.config import ALGORITHMS, Frozen, Int, SAMPLER_KINDS  # noqa: F401  (names documented here)
+from maprops.config import ALGORITHMS, SAMPLER_KINDS, Frozen, Int  # noqa: F401  (names documented here)
 
 # joint_/agent1_sampling_error: TV for games with computable visitation, KL (App. C) for others.
 Metric = Literal[
-    "success_rate", "mean_return", "joint_tv", "agent1_tv", "joint_kl", "agent1_kl",
-    "joint_sampling_error", "agent1_sampling_error",
+    "success_rate",
+    "mean_return",
+    "joint_tv",
+    "agent1_tv",
+    "joint_kl",
+    "agent1_kl",
+    "joint_sampling_error",
+    "agent1_sampling_error",
 ]
 SamplerKind = Literal["on_policy", "props", "ma_props"]
 
@@ -60,7 +66,10 @@ class FigureSpec(Frozen):
     ylabel: str
     samplers: tuple[SamplerKind, ...] = Field(min_length=1)
     seeds: Int = Field(ge=1, description="seeds 0..seeds-1 per cell")
-    seed_block: SeedBlock = Field(default=AUTO, description="seeds trained together in one process, or auto (the pipeline splits costly cells for the cores it runs on)")
+    seed_block: SeedBlock = Field(
+        default=AUTO,
+        description="seeds trained together in one process, or auto (the pipeline splits costly cells for the cores it runs on)",
+    )
     panels: tuple[Panel, ...] = Field(min_length=1)
     overrides: Overrides = Field(default={}, description="run-spec overrides for every cell of the figure")
 
@@ -132,7 +141,9 @@ class Scale(Frozen):
     seeds: Int | None = Field(default=None, ge=1)
     seed_block: Int | None = Field(default=None, ge=1, description="cap on every block, explicit or auto")
     max_iterations: Int | None = Field(default=None, ge=1)
-    max_batch_size: Int | None = Field(default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)")
+    max_batch_size: Int | None = Field(
+        default=None, ge=1, description="cap on the PPO batch n (smoke: the behavior update is O(n^2) per target update)"
+    )
     max_samples: Int | None = Field(default=None, ge=1, description="cap on fixed_target figures' samples")
     eval_episodes: Int | None = Field(default=None, ge=1)
 

@@ -7,21 +7,21 @@ the original and the modified game never exist as two hand-typed copies.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from maprops.config import (
+    FLOAT32_MAX,
     BoulderPushConfig,
     BoulderPushParams,
-    FLOAT32_MAX,
     Float,
     Frozen,
-    Int,
     GridWorldConfig,
     GridWorldParams,
+    Int,
     LBFConfig,
     LBFParams,
     MatrixGameConfig,
@@ -46,7 +46,7 @@ class PayoffChange(Frozen):
     reward: Float | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "PayoffChange":
+    def _exactly_one(self) -> PayoffChange:
         if (self.rewards is None) == (self.reward is None):
             raise ValueError("give exactly one of 'rewards' (one per agent) or 'reward' (common)")
         return self
@@ -129,13 +129,13 @@ class MatrixGameSpec(Frozen):
         return variants
 
     @model_validator(mode="after")
-    def _one_payoff_table(self) -> "MatrixGameSpec":
+    def _one_payoff_table(self) -> MatrixGameSpec:
         if (self.payoffs is None) == (self.common_payoff is None):
             raise ValueError("give exactly one of 'payoffs' (per agent) or 'common_payoff'")
         return self
 
     @model_validator(mode="after")
-    def _optimal_maximizes_team_payoff(self) -> "MatrixGameSpec":
+    def _optimal_maximizes_team_payoff(self) -> MatrixGameSpec:
         """Each declared optimal joint action maximizes the sum of the agents' payoffs, in the
         original game and in every variant -- or ``optimal_reason`` says why not."""
         problems = []  # (where, message)
@@ -148,17 +148,28 @@ class MatrixGameSpec(Frozen):
                 if not np.isclose(value, best, rtol=1e-9, atol=1e-12):
                     where = ("optimal", k) if variant == ORIGINAL else ("variants", variant)
                     game = "the original game" if variant == ORIGINAL else f"variant {variant!r}"
-                    problems.append((where, (
-                        f"optimal joint action {list(joint)} is not optimal in {game}: the team's summed payoff "
-                        f"there is {value:g}, but {best_joint} gets {best:g}; correct 'optimal' or say why in 'optimal_reason'"
-                    )))
+                    problems.append(
+                        (
+                            where,
+                            (
+                                f"optimal joint action {list(joint)} is not optimal in {game}: the team's summed payoff "
+                                f"there is {value:g}, but {best_joint} gets {best:g}; correct 'optimal' or say why in 'optimal_reason'"
+                            ),
+                        )
+                    )
         if self.optimal_reason is None and problems:
             where, message = problems[0]
             raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": where})
         if self.optimal_reason is not None and not problems:
-            raise PydanticCustomError("spec_value", "{message}", {
-                "message": "every declared optimal joint action maximizes the team's summed payoff in every variant: "
-                "remove 'optimal_reason'", "at": ("optimal_reason",)})
+            raise PydanticCustomError(
+                "spec_value",
+                "{message}",
+                {
+                    "message": "every declared optimal joint action maximizes the team's summed payoff in every variant: "
+                    "remove 'optimal_reason'",
+                    "at": ("optimal_reason",),
+                },
+            )
         return self
 
     @property
@@ -297,4 +308,4 @@ class LBFSpec(ParamGameSpec, LBFParams):
     config_class = LBFConfig
 
 
-GameSpec = Annotated[Union[MatrixGameSpec, GridWorldSpec, BoulderPushSpec, LBFSpec], Field(discriminator="kind")]
+GameSpec = Annotated[MatrixGameSpec | GridWorldSpec | BoulderPushSpec | LBFSpec, Field(discriminator="kind")]

@@ -18,7 +18,6 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 from maprops.config import MLEConfig, PPOConfig, RunSpec
@@ -138,11 +137,22 @@ class SpecLibrary:
                 errors.extend(field_error(path, lines, at, message) for at, message in game.variant_errors())
             if game.hyperparams not in rows:
                 path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
-                errors.append(field_error(path, lines, ("hyperparams",), f"unknown Table 3 row {game.hyperparams!r}; known: {', '.join(rows)}"))
+                errors.append(
+                    field_error(
+                        path, lines, ("hyperparams",), f"unknown Table 3 row {game.hyperparams!r}; known: {', '.join(rows)}"
+                    )
+                )
             elif game.budget.total_steps < rows[game.hyperparams].ppo_batch_size:
                 path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
                 batch = rows[game.hyperparams].ppo_batch_size
-                errors.append(field_error(path, lines, ("budget", "total_steps"), f"{game.budget.total_steps} is smaller than one PPO batch ({batch}, Table 3 row {game.hyperparams!r})"))
+                errors.append(
+                    field_error(
+                        path,
+                        lines,
+                        ("budget", "total_steps"),
+                        f"{game.budget.total_steps} is smaller than one PPO batch ({batch}, Table 3 row {game.hyperparams!r})",
+                    )
+                )
         for name, figure in self.figures.items():
             path, lines = self._lines[str(self.root / "figures" / f"{name}.yaml")]
             for i, panel in enumerate(figure.panels):
@@ -154,9 +164,9 @@ class SpecLibrary:
             self._check_game(sweep, path, lines, (), errors)
         if errors:  # overrides and studies resolve runs: only once every reference is sound
             return
-        for name, figure in self.figures.items():
+        for figure in self.figures.values():
             self._check_overrides(figure, errors)
-        for name, study in self.studies.items():
+        for study in self.studies.values():
             self._check_study(study, errors)
         self._check_named_values(errors)
         self._check_unique_names(errors)
@@ -189,12 +199,21 @@ class SpecLibrary:
         path, lines = self._spec_lines("studies", study.study)
         figure = self.figures.get(study.figure)
         if figure is None:
-            errors.append(field_error(path, lines, ("figure",), f"unknown figure {study.figure!r}; known: {', '.join(self.figures)}"))
+            errors.append(
+                field_error(path, lines, ("figure",), f"unknown figure {study.figure!r}; known: {', '.join(self.figures)}")
+            )
             return
         games = [p.game for p in figure.panels]
         for i, game in enumerate(study.panels or ()):
             if game not in games:
-                errors.append(field_error(path, lines, ("panels", i), f"figure {figure.figure!r} has no panel of game {game!r}; its games: {', '.join(games)}"))
+                errors.append(
+                    field_error(
+                        path,
+                        lines,
+                        ("panels", i),
+                        f"figure {figure.figure!r} has no panel of game {game!r}; its games: {', '.join(games)}",
+                    )
+                )
         if errors:
             return
         panels = [p for p in figure.panels if study.panels is None or p.game in study.panels]
@@ -210,7 +229,11 @@ class SpecLibrary:
                     for sampler in figure.samplers:
                         self.run_spec(figure, panel, sampler, Scale(), setting=setting)
             except OverrideError as err:
-                at = ("axes", err.path, list(study.axes[err.path]).index(setting[err.path])) if err.path in study.axes else ("axes",)
+                at = (
+                    ("axes", err.path, list(study.axes[err.path]).index(setting[err.path]))
+                    if err.path in study.axes
+                    else ("axes",)
+                )
                 errors.append(field_error(path, lines, at, f"{err} (setting {study.setting_label(setting)})"))
                 return
 
@@ -227,22 +250,49 @@ class SpecLibrary:
     def _check_unique_names(self, errors: list[SpecError]) -> None:
         """Figures, studies and sweeps name their outputs: one name, one thing."""
         seen: dict[str, str] = {}
-        for folder, kind, names in (("figures", "figure", self.figures), ("studies", "study", self.studies), ("sweeps", "sweep", self.sweeps)):
+        for folder, kind, names in (
+            ("figures", "figure", self.figures),
+            ("studies", "study", self.studies),
+            ("sweeps", "sweep", self.sweeps),
+        ):
             for name in names:
                 if name in seen:
                     path, lines = self._spec_lines(folder, name)
-                    errors.append(field_error(path, lines, (), f"the name {name!r} is also a {seen[name]}; names must be unique across figures, studies and sweeps"))
+                    errors.append(
+                        field_error(
+                            path,
+                            lines,
+                            (),
+                            f"the name {name!r} is also a {seen[name]}; names must be unique across figures, studies and sweeps",
+                        )
+                    )
                 seen.setdefault(name, kind)
 
     def _check_sweep_reference(self, figure, panel, path, lines, at: tuple, errors: list[SpecError]) -> None:
         """A panel may take its behavior settings from a sweep that trained exactly its runs."""
         sweep = self.sweeps.get(panel.sweep)
         if sweep is None:
-            errors.append(field_error(path, lines, at, f"unknown sweep {panel.sweep!r}; known: {', '.join(self.sweeps) or 'none'}"))
+            errors.append(
+                field_error(path, lines, at, f"unknown sweep {panel.sweep!r}; known: {', '.join(self.sweeps) or 'none'}")
+            )
         elif (sweep.game, sweep.variant, sweep.algorithm) != (panel.game, panel.variant, figure.algorithm):
-            errors.append(field_error(path, lines, at, f"sweep {panel.sweep!r} trains {sweep.game}/{sweep.variant} with {sweep.algorithm}; this panel needs {panel.game}/{panel.variant} with {figure.algorithm}"))
+            errors.append(
+                field_error(
+                    path,
+                    lines,
+                    at,
+                    f"sweep {panel.sweep!r} trains {sweep.game}/{sweep.variant} with {sweep.algorithm}; this panel needs {panel.game}/{panel.variant} with {figure.algorithm}",
+                )
+            )
         elif figure.experiment != "training" or not set(figure.samplers) - {"on_policy"} <= set(sweep.samplers):
-            errors.append(field_error(path, lines, at, f"sweep {panel.sweep!r} covers samplers {', '.join(sweep.samplers)} of training runs; the figure needs {', '.join(figure.samplers)} ({figure.experiment})"))
+            errors.append(
+                field_error(
+                    path,
+                    lines,
+                    at,
+                    f"sweep {panel.sweep!r} covers samplers {', '.join(sweep.samplers)} of training runs; the figure needs {', '.join(figure.samplers)} ({figure.experiment})",
+                )
+            )
 
     def _check_game(self, ref, path, lines, at: tuple, errors: list[SpecError]) -> None:
         """``ref`` (a panel or a sweep) must name a known game and one of its variants."""
@@ -250,7 +300,14 @@ class SpecLibrary:
         if game is None:
             errors.append(field_error(path, lines, (*at, "game"), f"unknown game {ref.game!r}; known: {', '.join(self.games)}"))
         elif ref.variant not in game.variant_names:
-            errors.append(field_error(path, lines, (*at, "variant"), f"game {ref.game!r} has no variant {ref.variant!r}; known: {', '.join(game.variant_names)}"))
+            errors.append(
+                field_error(
+                    path,
+                    lines,
+                    (*at, "variant"),
+                    f"game {ref.game!r} has no variant {ref.variant!r}; known: {', '.join(game.variant_names)}",
+                )
+            )
 
     # -- typed access ------------------------------------------------------------------------
     @property
@@ -329,8 +386,13 @@ class SpecLibrary:
             run["eval_episodes"] = min(run["eval_episodes"], scale.eval_episodes)
 
     def run_spec(
-        self, figure: FigureSpec, panel: Panel, sampler: str, scale: Scale,
-        behavior: dict | None = None, setting: dict | None = None,
+        self,
+        figure: FigureSpec,
+        panel: Panel,
+        sampler: str,
+        scale: Scale,
+        behavior: dict | None = None,
+        setting: dict | None = None,
     ) -> RunSpec:
         """The fully resolved training run for one figure cell at one scale; ``behavior``
         overrides the sampler's Table 1 settings (a sweep's choice), ``setting`` is a study
@@ -356,8 +418,15 @@ class SpecLibrary:
         sweep, scale = self.sweep(name), self.scale(scale_name)
         panel = Panel(game=sweep.game, variant=sweep.variant, title=self.games[sweep.game].title)
         as_figure = FigureSpec(
-            figure=name, title=sweep.title, algorithm=sweep.algorithm, metric=sweep.metric, ylabel=sweep.metric,
-            samplers=sweep.samplers, seeds=sweep.seeds, seed_block=sweep.seed_block, panels=(panel,),
+            figure=name,
+            title=sweep.title,
+            algorithm=sweep.algorithm,
+            metric=sweep.metric,
+            ylabel=sweep.metric,
+            samplers=sweep.samplers,
+            seeds=sweep.seeds,
+            seed_block=sweep.seed_block,
+            panels=(panel,),
         )
         seeds = min(sweep.seeds, scale.seeds or sweep.seeds)
         block = _capped_block(sweep.seed_block, scale)
@@ -366,7 +435,9 @@ class SpecLibrary:
             for setting in self.sweep_settings():
                 run = self.run_spec(as_figure, panel, sampler, scale, behavior=setting)
                 label = f"{sampler} lr={setting['learning_rate']:g} m={setting['batch_size']} kl={setting['target_kl']:g} clip={setting['clip_coef']:g}"
-                out.append(({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block, block_cap=scale.seed_block)))
+                out.append(
+                    ({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block, block_cap=scale.seed_block))
+                )
         return out
 
     def cells(self, figure_name: str, scale_name: str, best_setting=None) -> list[Cell]:

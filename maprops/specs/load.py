@@ -24,8 +24,14 @@ def load_file(path: str | Path, model: Any) -> tuple[Any, dict]:
     except ValidationError as err:
         raw = err.errors()
         # a list whose item failed is also "too short" (the bad item is not counted): one mistake
-        raw = [e for e in raw if not (e["type"] == "too_short" and any(
-            len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in raw))]
+        raw = [
+            e
+            for e in raw
+            if not (
+                e["type"] == "too_short"
+                and any(len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in raw)
+            )
+        ]
         errors = [_locate(str(path), data, lines, e) for e in raw]
         raise SpecErrors(_merge_misplaced(errors, model, data)) from None
 
@@ -138,7 +144,9 @@ def _model_of(model: Any, data: Any):
     for m in members:
         if isinstance(m, type) and issubclass(m, BaseModel):
             tag = m.model_fields.get("kind")
-            if len(members) == 1 or (isinstance(data, dict) and tag is not None and data.get("kind") in typing.get_args(tag.annotation)):
+            if len(members) == 1 or (
+                isinstance(data, dict) and tag is not None and data.get("kind") in typing.get_args(tag.annotation)
+            ):
                 return m
     return None
 
@@ -146,4 +154,3 @@ def _model_of(model: Any, data: Any):
 def field_error(file: str | Path, lines: dict, at: tuple, message: str) -> SpecError:
     """A cross-reference error (e.g. a figure naming an unknown game) at the field's line."""
     return SpecError(str(file), line_of(lines, at), ".".join(str(p) for p in at), message)
-
