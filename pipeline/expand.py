@@ -204,6 +204,22 @@ class Plan:
             "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self.cells(figure)],
         }
 
+    def plot_labels(self, figure: str, study: str | None = None) -> dict:
+        """What pipeline/plot.py cannot read off the aggregated table: the x-axis quantity (a
+        fixed-target figure's x is samples collected, not environment steps), the result column
+        each panel plots (TV or KL per game: mixed panels get their own y-scale and label), and
+        the scale's name when it caps anything, so a reduced figure says so on its canvas."""
+        spec = self.library.figure(figure)
+        cells = self.study_cells(study) if study else self.cells(figure)
+        reduced = bool(self.library.scale(self.scale).model_dump(exclude_none=True))
+        return {
+            "xlabel": "Samples collected" if spec.experiment == "fixed_target" else "Environment steps",
+            "panel_metrics": {
+                f"{c.panel.game}/{c.panel.variant}": self.columns(figure, c).get(spec.metric, spec.metric) for c in cells
+            },
+            "scale": self.scale if reduced else None,
+        }
+
     def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:
         return {
             "panel": f"{cell.panel.game}/{cell.panel.variant}",

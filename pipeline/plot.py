@@ -150,7 +150,7 @@ def plot_figure(
     for column in axes.T:  # under each column's lowest panel: a figure-wide label would sit below the legend
         [ax for ax in column if ax.get_visible()][-1].set_xlabel(xlabel, fontsize=9)
 
-    chars = int(width * 72 / (TITLE_FONTSIZE * 0.7))  # a long title wraps instead of running off a narrow canvas
+    chars = int(width * 72 / (TITLE_FONTSIZE * 0.6))  # a long title wraps instead of running off a narrow canvas
     fig.suptitle("\n".join(filter(None, [textwrap.fill(title, chars), seeds_note(curves, scale)])), fontsize=TITLE_FONTSIZE)
     if not mixed:
         fig.supylabel(ylabel, fontsize=10)

@@ -181,3 +181,17 @@ def test_cli_reads_labels_json(tmp_path, monkeypatch):
     assert main(args) == 0
     assert kept[0].axes[0].get_xlabel() == "Samples collected"
     assert "scale: reduced, 3 seeds per curve" in kept[0]._suptitle.get_text()
+
+
+def test_plan_tells_the_plot_what_the_table_cannot():
+    """fig4a (fixed target): x is samples collected, TV panels and KL panels are named as such;
+    the scale is named only when it caps something."""
+    from pipeline.expand import Plan
+
+    full = Plan(REPO / "specs", "full").plot_labels("fig4a")
+    assert full["xlabel"] == "Samples collected" and full["scale"] is None
+    assert full["panel_metrics"]["gridworld/original"] == "joint_tv"
+    assert full["panel_metrics"]["lbf/modified"] == "joint_kl"
+    smoke = Plan(REPO / "specs", "smoke").plot_labels("fig5_matrix")
+    assert smoke["xlabel"] == "Environment steps" and smoke["scale"] == "smoke"
+    assert set(smoke["panel_metrics"].values()) == {"success_rate"}
