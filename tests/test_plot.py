@@ -152,23 +152,23 @@ def test_panels_with_different_metrics_get_their_own_scale_and_label(monkeypatch
     tv, kl = kept[0].axes
     assert (tv.get_ylabel(), kl.get_ylabel()) == ("Joint TV", "Joint KL")
     assert tv.get_ylim() != kl.get_ylim()  # not one shared scale
-    assert kept[0]._supylabel is None  # no mixed "TV / KL" axis label
+    assert kept[0].get_supylabel() == ""  # no mixed "TV / KL" axis label
     assert tv.get_xlabel() == kl.get_xlabel() == "Samples collected"
 
     kept.clear()
     same = {"game_0/original": "joint_tv", "game_1/original": "joint_tv"}
     plot_figure(synthetic_table(2), "joint_sampling_error", "t", "Joint TV", tmp_path / "f.pdf", tmp_path / "f.png", panel_metrics=same)
     a, b = kept[0].axes
-    assert a.get_ylim() == b.get_ylim() and kept[0]._supylabel.get_text() == "Joint TV"
+    assert a.get_ylim() == b.get_ylim() and kept[0].get_supylabel() == "Joint TV"
     assert a.get_xlabel() == "Environment steps"
 
 
 def test_below_full_scale_the_canvas_names_scale_and_seeds(monkeypatch, tmp_path):
     kept = capture_figure(monkeypatch)
     plot_figure(synthetic_table(2), "joint_sampling_error", "Title", "y", tmp_path / "f.pdf", tmp_path / "f.png", scale="smoke")
-    assert kept[0]._suptitle.get_text().endswith("scale: smoke, 3 seeds per curve")
+    assert kept[0].get_suptitle().endswith("scale: smoke, 3 seeds per curve")
     plot_figure(synthetic_table(2), "joint_sampling_error", "Title", "y", tmp_path / "f.pdf", tmp_path / "f.png")
-    assert kept[1]._suptitle.get_text() == "Title"
+    assert kept[1].get_suptitle() == "Title"
 
 
 def test_cli_reads_labels_json(tmp_path, monkeypatch):
@@ -180,7 +180,7 @@ def test_cli_reads_labels_json(tmp_path, monkeypatch):
             "--pdf", str(tmp_path / "f.pdf"), "--png", str(tmp_path / "f.png"), "--labels-json", labels]
     assert main(args) == 0
     assert kept[0].axes[0].get_xlabel() == "Samples collected"
-    assert "scale: reduced, 3 seeds per curve" in kept[0]._suptitle.get_text()
+    assert "scale: reduced, 3 seeds per curve" in kept[0].get_suptitle()
 
 
 def test_plan_tells_the_plot_what_the_table_cannot():
