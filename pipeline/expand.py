@@ -104,7 +104,10 @@ class Plan:
 
     def sweep_manifest(self, sweep: str) -> dict:
         """The aggregation manifest of a sweep: one curve per (sampler, Table 1 setting)."""
-        return {"metrics": [self.library.sweep(sweep).metric], "cells": [self._cell_entry(c) for _, c in self._sweep_cells[sweep]]}
+        return {
+            "metrics": [self.library.sweep(sweep).metric],
+            "cells": [self._cell_entry(c) for _, c in self._sweep_cells[sweep]],
+        }
 
     def sweep_settings(self, sweep: str) -> list[dict]:
         """Each curve's label with its sampler and setting, for ``pipeline/sweep.py``."""
@@ -145,7 +148,14 @@ class Plan:
             label = spec.setting_label(setting)
             runs = {(c.panel.game, c.sampler): c.run.run_id() for c in cells if c.setting == label}
             resolved = {path: self.library.named_values.resolve(path, value) for path, value in setting.items()}
-            out.append({"label": label, "overrides": setting, "resolved": resolved, "base": all(base.get(k) == v for k, v in runs.items())})
+            out.append(
+                {
+                    "label": label,
+                    "overrides": setting,
+                    "resolved": resolved,
+                    "base": all(base.get(k) == v for k, v in runs.items()),
+                }
+            )
         return out
 
     def run_dir(self, run_id: str) -> str:
@@ -172,7 +182,9 @@ class Plan:
         if cell.seed_block != AUTO:
             return cell.seed_block
         run_id = cell.run.run_id()
-        block = auto_block(self.runs.get(run_id) or cell.run.canonical_json(), cell.seeds, self.job_limits.get(run_id, float("inf")))
+        block = auto_block(
+            self.runs.get(run_id) or cell.run.canonical_json(), cell.seeds, self.job_limits.get(run_id, float("inf"))
+        )
         return min(block, cell.block_cap or block)
 
     def cell_files(self, cell: Cell) -> list[str]:
@@ -194,7 +206,7 @@ class Plan:
         for metric in self.metrics(figure):
             base = metric.removesuffix("_on_policy")
             if base in GENERIC_ERRORS:
-                mapping[metric] = f"{GENERIC_ERRORS[base]}_{cell.run.game.sampling_error}" + metric[len(base):]
+                mapping[metric] = f"{GENERIC_ERRORS[base]}_{cell.run.game.sampling_error}" + metric[len(base) :]
         return mapping
 
     def manifest(self, figure: str) -> dict:
@@ -202,6 +214,22 @@ class Plan:
         return {
             "metrics": self.metrics(figure),
             "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self.cells(figure)],
+        }
+
+    def plot_labels(self, figure: str, study: str | None = None) -> dict:
+        """What pipeline/plot.py cannot read off the aggregated table: the x-axis quantity (a
+        fixed-target figure's x is samples collected, not environment steps), the result column
+        each panel plots (TV or KL per game: mixed panels get their own y-scale and label), and
+        the scale's name when it caps anything, so a reduced figure says so on its canvas."""
+        spec = self.library.figure(figure)
+        cells = self.study_cells(study) if study else self.cells(figure)
+        reduced = bool(self.library.scale(self.scale).model_dump(exclude_none=True))
+        return {
+            "xlabel": "Samples collected" if spec.experiment == "fixed_target" else "Environment steps",
+            "panel_metrics": {
+                f"{c.panel.game}/{c.panel.variant}": self.columns(figure, c).get(spec.metric, spec.metric) for c in cells
+            },
+            "scale": self.scale if reduced else None,
         }
 
     def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:

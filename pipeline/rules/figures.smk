@@ -6,6 +6,7 @@ rule figure:
         csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
         inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
         script=PIPELINE / "plot.py",
+        style=PIPELINE / "plot_style.py",
     output:
         pdf=f"{OUT}/{{scale}}/figures/{{figure}}.pdf",
         png=f"{OUT}/{{scale}}/figures/{{figure}}.png",
@@ -13,12 +14,13 @@ rule figure:
         metric=lambda wc: plan(wc.scale).library.figure(wc.figure).metric,
         title=lambda wc: plan(wc.scale).library.figure(wc.figure).title,
         ylabel=lambda wc: plan(wc.scale).library.figure(wc.figure).ylabel,
+        labels=lambda wc: json.dumps(plan(wc.scale).plot_labels(wc.figure), sort_keys=True),
     log:
         f"{OUT}/{{scale}}/logs/figure/{{figure}}.log",
     shell:
         "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
         " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
-        " --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+        " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
 
 def shipped_only(path):

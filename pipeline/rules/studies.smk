@@ -32,6 +32,7 @@ rule study_figure:
         csv=f"{OUT}/{{scale}}/studies/{{study}}.csv",
         inputs=f"{OUT}/{{scale}}/studies/{{study}}.inputs.json",
         script=PIPELINE / "plot.py",
+        style=PIPELINE / "plot_style.py",
     output:
         pdf=f"{OUT}/{{scale}}/studies/{{study}}.pdf",
         png=f"{OUT}/{{scale}}/studies/{{study}}.png",
@@ -39,12 +40,15 @@ rule study_figure:
         metric=lambda wc: study_figure(wc).metric,
         title=lambda wc: plan(wc.scale).library.study(wc.study).title,
         ylabel=lambda wc: study_figure(wc).ylabel,
+        labels=lambda wc: json.dumps(
+            plan(wc.scale).plot_labels(study_figure(wc).figure, study=wc.study), sort_keys=True
+        ),
     log:
         f"{OUT}/{{scale}}/logs/study_figure/{{study}}.log",
     shell:
         "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
         " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
-        " --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+        " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
 
 rule study_table:

@@ -1,0 +1,94 @@
+"""How each sampler's curve looks, so figures stay readable when curves coincide or bands overlap.
+
+Colour alone fails in greyscale prints, for colour-blind readers and wherever two curves lie on
+top of each other; so every sampler also gets its own line style and marker. Markers are thinned
+to a few per curve and staggered between samplers, so coinciding curves still show every
+sampler's marks side by side. CI bands are faint but outlined in the sampler's colour and line
+style, so where bands overlap each one can still be traced back to its curve.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from matplotlib.colors import to_rgba
+from matplotlib.lines import Line2D
+
+
+class Style(NamedTuple):
+    label: str
+    colour: str
+    linestyle: str | tuple
+    marker: str
+
+
+# the dict order is the drawing and legend order
+SAMPLER_STYLE = {
+    "on_policy": Style("On-policy", "#1f77b4", "-", "o"),
+    "props": Style("PROPS", "#ff7f0e", (0, (5, 2)), "s"),
+    "ma_props": Style("MA-PROPS", "#2ca02c", "-.", "^"),
+}
+# the on_policy sampler's shadow buffer is the sampler itself; drawing it would only add clutter
+SHADOW_SAMPLERS = ("props", "ma_props")
+SHADOW_LINESTYLE = ":"  # shadows: dotted, hollow markers, no band
+MARKS_PER_CURVE = 6
+BAND_FACE_ALPHA = 0.12
+BAND_EDGE_ALPHA = 0.6
+
+# a result column -> the y-label that names it honestly (a panel knows which one it plots)
+METRIC_LABELS = {
+    "joint_tv": "Joint TV",
+    "joint_kl": "Joint KL",
+    "agent1_tv": "Agent-1 TV",
+    "agent1_kl": "Agent-1 KL",
+    "success_rate": "Success rate",
+    "mean_return": "Mean return",
+}
+
+
+def metric_label(column: str) -> str:
+    return METRIC_LABELS.get(column.removesuffix("_on_policy"), column)
+
+
+def shadow_label(sampler: str) -> str:
+    return f"{SAMPLER_STYLE[sampler].label} (on-policy shadow)"
+
+
+def markevery(sampler: str, n_points: int) -> tuple[int, int]:
+    """A few markers per curve, each sampler's shifted by a fraction of the stride, so the marks
+    of curves drawn on top of each other do not hide one another."""
+    stride = max(1, round(n_points / MARKS_PER_CURVE))
+    k = list(SAMPLER_STYLE).index(sampler)
+    return (k * stride) // len(SAMPLER_STYLE), stride
+
+
+def line_kwargs(sampler: str, shadow: bool = False) -> dict:
+    """Line2D properties of a sampler's mean curve (or of its shadow on-policy curve)."""
+    style = SAMPLER_STYLE[sampler]
+    kwargs = dict(color=style.colour, marker=style.marker, markersize=4)
+    if shadow:
+        return {
+            **kwargs,
+            "linestyle": SHADOW_LINESTYLE,
+            "linewidth": 1.2,
+            "markerfacecolor": "none",
+            "label": shadow_label(sampler),
+        }
+    return {**kwargs, "linestyle": style.linestyle, "linewidth": 1.5, "label": style.label}
+
+
+def band_kwargs(sampler: str) -> dict:
+    """fill_between properties: faint face, stronger outline in the curve's colour and style."""
+    style = SAMPLER_STYLE[sampler]
+    return dict(
+        facecolor=to_rgba(style.colour, BAND_FACE_ALPHA),
+        edgecolor=to_rgba(style.colour, BAND_EDGE_ALPHA),
+        linestyle=style.linestyle,
+        linewidth=0.6,
+    )
+
+
+def legend_handles(samplers: set[str], shadowed: set[str]) -> list[Line2D]:
+    """One legend entry per drawn curve kind, in the fixed sampler order, with its marker."""
+    handles = [Line2D([], [], **line_kwargs(s)) for s in SAMPLER_STYLE if s in samplers]
+    return handles + [Line2D([], [], **line_kwargs(s, shadow=True)) for s in SHADOW_SAMPLERS if s in shadowed]
