@@ -32,9 +32,11 @@ seed's numbers do not depend on its block, so the aggregate is byte-identical ei
 
 from __future__ import annotations
 
+import typing
 from functools import cached_property
 from pathlib import Path
 
+from maprops.config import GameConfig
 from maprops.specs import Cell, SpecLibrary
 from pipeline.resources import JOB_SLACK, auto_block, train_seconds
 
@@ -43,6 +45,10 @@ AUTO = "auto"
 # Sampling-error metrics come with the shadow on-policy buffer's value (``<metric>_on_policy``).
 ERROR_METRICS = ("joint_tv", "agent1_tv", "joint_kl", "agent1_kl", "joint_sampling_error", "agent1_sampling_error")
 GENERIC_ERRORS = {"joint_sampling_error": "joint", "agent1_sampling_error": "agent1"}
+# game kind -> "tv" (exact visitation) or "kl" (maximum likelihood), from the game config models
+SAMPLING_ERROR_OF_KIND = {
+    model.model_fields["kind"].default: model.sampling_error for model in typing.get_args(typing.get_args(GameConfig)[0])
+}
 
 
 def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
@@ -202,12 +208,11 @@ class Plan:
     def columns(self, figure: str, cell: Cell) -> dict[str, str]:
         """A generic sampling-error metric -> this cell's result column: exact TV for games
         whose visitation is computable, KL by maximum likelihood for the others."""
-        mapping = {}
-        for metric in self.metrics(figure):
-            base = metric.removesuffix("_on_policy")
-            if base in GENERIC_ERRORS:
-                mapping[metric] = f"{GENERIC_ERRORS[base]}_{cell.run.game.sampling_error}" + metric[len(base) :]
-        return mapping
+        return {
+            metric: self._column(metric, cell.run.game.kind)
+            for metric in self.metrics(figure)
+            if metric.removesuffix("_on_policy") in GENERIC_ERRORS
+        }
 
     def manifest(self, figure: str) -> dict:
         """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
@@ -222,15 +227,26 @@ class Plan:
         each panel plots (TV or KL per game: mixed panels get their own y-scale and label), and
         the scale's name when it caps anything, so a reduced figure says so on its canvas."""
         spec = self.library.figure(figure)
-        cells = self.study_cells(study) if study else self.cells(figure)
         reduced = bool(self.library.scale(self.scale).model_dump(exclude_none=True))
+        # From the panels' game kinds alone, not their resolved runs: a panel whose behavior
+        # settings come from a sweep would otherwise make the plot rule wait on the sweep's
+        # checkpoint (the study's panels are its base figure's).
         return {
             "xlabel": "Samples collected" if spec.experiment == "fixed_target" else "Environment steps",
             "panel_metrics": {
-                f"{c.panel.game}/{c.panel.variant}": self.columns(figure, c).get(spec.metric, spec.metric) for c in cells
+                f"{p.game}/{p.variant}": self._column(spec.metric, self.library.games[p.game].kind) for p in spec.panels
             },
             "scale": self.scale if reduced else None,
         }
+
+    @staticmethod
+    def _column(metric: str, game_kind: str) -> str:
+        """The result column a generic metric reads for a game kind (as :meth:`columns`)."""
+        base = metric.removesuffix("_on_policy")
+        if base not in GENERIC_ERRORS:
+            return metric
+        error = SAMPLING_ERROR_OF_KIND[game_kind]
+        return f"{GENERIC_ERRORS[base]}_{error}" + metric[len(base) :]
 
     def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:
         return {

@@ -131,6 +131,13 @@ def run_validate(root: Path, capsys) -> str:
         ),
         (
             "games/nonconflict_03.yaml",
+            "hyperparams: matrix_2x2",
+            "hyperparams: matrix_2x2\ntittle: Game 3",
+            "tittle",
+            "unknown key; did you mean 'title'?",
+        ),
+        (
+            "games/nonconflict_03.yaml",
             "  - [[2, 3], [1, 1]]   # agent 1 plays B",
             "  - [[2, 3], [1, 1]]\n  - [[0, 0], [0, 0]]",
             "payoffs",
@@ -345,3 +352,12 @@ def test_ints_stay_valid_for_float_fields(specs_copy, capsys, library):
     data["ppo"]["learning_rate"] = "1"
     with pytest.raises(ValidationError):
         RunSpec.model_validate_json(json.dumps(data))
+
+
+def test_validate_outside_a_project_says_what_it_looked_for(tmp_path, monkeypatch, capsys):
+    from maprops.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert f"looked for {tmp_path / 'specs'}" in err and "run it in a maprops checkout" in err

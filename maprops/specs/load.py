@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,8 +111,18 @@ def _merge_misplaced(errors: list[SpecError], model: Any, data: Any) -> list[Spe
             e = SpecError(e.file, e.line, e.field, f"unknown key here; {key!r} belongs {_place(home)}, where it is missing")
         elif key in known and known[key] != e.field.rsplit(".", 1)[0]:
             e = SpecError(e.file, e.line, e.field, f"unknown key here; {key!r} belongs {_place(known[key])}")
+        else:
+            e = SpecError(e.file, e.line, e.field, _did_you_mean(key, e.field, known))
         merged.append(e)
     return [e for e in merged if id(e) not in dropped]
+
+
+def _did_you_mean(key: str, field: str, known: dict[str, str]) -> str:
+    """ "unknown key", with the closest valid key at the same place when one is close (a typo)."""
+    place = field.rsplit(".", 1)[0] if "." in field else ""
+    here = [name for name, at in known.items() if at == place]
+    close = difflib.get_close_matches(key, here, n=1, cutoff=0.75)
+    return f"unknown key; did you mean {close[0]!r}?" if close else "unknown key"
 
 
 def _place(home: str) -> str:

@@ -43,7 +43,13 @@ def _roots(paths: list[str]):
     for p in paths:
         path = Path(p)
         if not path.exists():
-            yield SpecError(p, None, "", "no such file or folder")
+            yield SpecError(
+                p,
+                None,
+                "",
+                f"no such file or folder (looked for {path.resolve()}; without arguments `maprops validate` "
+                "checks ./specs: run it in a maprops checkout, or name spec files or folders)",
+            )
             continue
         try:
             yield spec_root(path)
