@@ -1,4 +1,9 @@
-"""Small run specs for tests: real code paths at a scale that runs in seconds."""
+"""Small run specs for tests: real code paths at a scale that runs in seconds; and a private copy
+of the workflow for tests that edit specs and build with Snakemake."""
+
+import shutil
+import sys
+from pathlib import Path
 
 from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, sampler_config
 
@@ -23,3 +28,20 @@ def tiny_figure(samplers: str, seeds: int, panels: str) -> str:
         "figure: tiny\ntitle: tiny\nalgorithm: mappo\nmetric: success_rate\nylabel: Success rate\n"
         f"samplers: [{samplers}]\nseeds: {seeds}\nseed_block: {seeds}\npanels:\n{panels}"
     )
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def copy_workflow(dest: Path) -> Path:
+    """The Snakefile and what it reads (specs/, pipeline/, the workflow profile) copied into
+    ``dest``, so a test can edit specs and build there without touching the repository."""
+    for folder in ("specs", "pipeline", "profiles"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "Snakefile", dest / "Snakefile")
+    return dest
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """``python -m snakemake`` with ``workdir``'s own Snakefile, building in ``workdir``."""
+    return [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "--directory", str(workdir), *args]

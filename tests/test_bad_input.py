@@ -4,12 +4,13 @@
 (`maprops validate` on each kind of mistake, in process: tests/test_specs.py.)"""
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import copy_workflow, snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -97,9 +98,7 @@ CASES = [
 
 @pytest.mark.parametrize("case, file, old, new, field, message", CASES, ids=[c[0] for c in CASES])
 def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, old, new, field, message):
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    copy_workflow(tmp_path)
     path = tmp_path / "specs" / file
     text = path.read_text()
     assert old in text, old
@@ -107,19 +106,13 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
     before = sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts)
 
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(tmp_path / "Snakefile"),
-            "--directory",
-            str(tmp_path),
+        snakemake_command(
+            tmp_path,
             "--cores",
             "1",
             "--config",
             "scale=smoke",
-        ],
+        ),
         capture_output=True,
         text=True,
         timeout=300,
@@ -143,26 +136,18 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
 def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     """Training that blows up (payoffs near float32's limit overflow the value loss) fails its
     job, and Snakemake's output carries the log's last lines: seed, iteration and step."""
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    copy_workflow(tmp_path)
     game = tmp_path / "specs/games/climbing.yaml"
     game.write_text(game.read_text().replace("  - [11, -30, 0]", "  - [3e38, -3e38, 0]", 1))
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(tmp_path / "Snakefile"),
-            "--directory",
-            str(tmp_path),
+        snakemake_command(
+            tmp_path,
             "--cores",
             "1",
             "results/smoke/aggregated/fig5_matrix.csv",
             "--config",
             "scale=smoke",
-        ],
+        ),
         capture_output=True,
         text=True,
         timeout=300,

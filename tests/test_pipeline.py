@@ -3,30 +3,24 @@
 import csv
 import hashlib
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import copy_workflow, snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE = "fig5_matrix"  # 5 panels x 3 samplers: the smallest real paper figure
 
 
 def snakemake(workdir: Path, *args: str) -> str:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(workdir / "Snakefile"),
-        "--directory",
-        str(workdir),
+    cmd = snakemake_command(
+        workdir,
         "--cores",
         "2",
         *args,
-    ]
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
@@ -51,9 +45,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
 def built(tmp_path_factory):
     """fig5_matrix built once at smoke scale in a private copy of the workflow and specs."""
     workdir = tmp_path_factory.mktemp("pipeline")
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
+    copy_workflow(workdir)
     config = ["--config", "scale=smoke"]
     snakemake(workdir, f"results/smoke/figures/{FIGURE}.pdf", *config)
     return workdir, config
@@ -160,9 +152,7 @@ def test_summary_prints_final_point_per_curve(built, capsys):
 def test_a_panel_can_take_its_behavior_settings_from_a_sweep(tmp_path):
     """The sweep runs first (a checkpoint), then the figure trains nothing new for PROPS and
     MA-PROPS: it aggregates exactly the sweep's best run of each sampler."""
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    copy_workflow(tmp_path)
     (tmp_path / "specs/hyperparams/table1.yaml").write_text(
         "learning_rate: [0.3, 0.003]\nbatch_size: [1]\ntarget_kl: [0.03]\nclip_coef: [0.3]\n"
     )

@@ -19,6 +19,7 @@ from pipeline.resources import (
     train_runtime_minutes,
     train_seconds,
 )
+from tests.helpers import copy_workflow, snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
 MEASUREMENTS = REPO / "pipeline/cost_measurements.csv"
@@ -188,27 +189,17 @@ def test_snakemake_sizes_auto_blocks_by_jobs_else_cores(tmp_path):
     """The Snakefile plans `seed_block: auto` for `--jobs` (a cluster profile's parallelism) if
     given, else for `--cores`, in a dry run as in the real one; `maprops plan` agrees."""
     import re
-    import shutil
     import subprocess
-    import sys
 
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", tmp_path / "Snakefile")
+    copy_workflow(tmp_path)
 
     def train_jobs_planned(*args):
-        cmd = [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "-s",
-            str(tmp_path / "Snakefile"),
-            "--directory",
-            str(tmp_path),
+        cmd = snakemake_command(
+            tmp_path,
             "-n",
             "results/full/aggregated/fig5_gridworld.csv",
             *args,
-        ]
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         return int(re.search(r"^train\s+(\d+)$", proc.stdout + proc.stderr, re.M).group(1))

@@ -14,7 +14,7 @@ from maprops.config import RunSpec
 from maprops.provenance import read_provenance
 from maprops.specs import SpecLibrary
 from maprops.train import train
-from tests.helpers import tiny_spec
+from tests.helpers import copy_workflow, snakemake_command, tiny_spec
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
@@ -160,15 +160,11 @@ def test_a_hard_killed_snakemake_resumes_with_unlock_and_the_same_command(tmp_pa
     finishes the build. Outputs are written atomically, so the kill leaves no half-written file
     for Snakemake to call incomplete: the lock is all that remains."""
     import os
-    import shutil
     import time
 
-    repo = Path(__file__).resolve().parents[1]
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(repo / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(repo / "Snakefile", tmp_path / "Snakefile")
+    copy_workflow(tmp_path)
     target = "results/smoke/aggregated/fig5_gridworld.csv"
-    command = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "--cores", "1"]
+    command = snakemake_command(tmp_path, "--cores", "1")
     proc = subprocess.Popen([*command, target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     logs = tmp_path / "results/smoke/logs/train"
     deadline = time.monotonic() + 120

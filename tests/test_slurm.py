@@ -8,7 +8,6 @@ job step, which calls ``srun``), so the packed train jobs really train.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import yaml
 
 from pipeline.expand import Plan
 from pipeline.resources import MIN_MINUTES, train_group, train_mem_mb, train_runtime_minutes, train_seconds
+from tests.helpers import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles/slurm/config.yaml"
@@ -201,9 +201,7 @@ def option(args: list[str], *flags: str) -> str | None:
 def cluster_run(tmp_path_factory):
     """Two smoke-scale matrix-game train jobs built through ``--profile profiles/slurm``."""
     workdir = tmp_path_factory.mktemp("slurm")
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", workdir / "Snakefile")
+    copy_workflow(workdir)
     state = workdir / "fake_slurm"
     state.mkdir()
     fake_slurm(workdir / "fake_bin")

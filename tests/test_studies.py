@@ -4,14 +4,13 @@ file."""
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.helpers import tiny_figure
-from tests.test_pipeline import REPO, planned_jobs, snakemake
+from tests.helpers import copy_workflow, snakemake_command, tiny_figure
+from tests.test_pipeline import planned_jobs, snakemake
 
 TINY_FIGURE = tiny_figure("on_policy, props, ma_props", 3, "  - {game: nonconflict_19, variant: modified, title: Game 19}\n")
 TINY_STUDY = """\
@@ -26,9 +25,7 @@ SMOKE = ("--config", "scale=smoke")
 
 def workflow(root: Path) -> Path:
     """A private copy of the workflow whose specs hold only the tiny figure and study."""
-    for folder in ("specs", "pipeline", "profiles"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "Snakefile", root / "Snakefile")
+    copy_workflow(root)
     for spec in [
         *(root / "specs/figures").glob("*.yaml"),
         *(root / "specs/studies").glob("*.yaml"),
@@ -79,18 +76,12 @@ def test_study_outputs(built):
 
 def refused(workdir: Path, *args: str) -> str:
     """Run snakemake expecting a refusal; returns its output."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(workdir / "Snakefile"),
-        "--directory",
-        str(workdir),
+    cmd = snakemake_command(
+        workdir,
         "--cores",
         "1",
         *args,
-    ]
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout + proc.stderr
