@@ -118,8 +118,9 @@ def behavior_update(
     for epoch in range(config.epochs):
         order = rng.permutations((Tag.BEHAVIOR_PERM, *tag, epoch), data_size)
         for start, stop in minibatch_bounds(data_size, config.minibatches):
-            work.compact_if_sparse()
-            idx = work.rows(order)[:, start:stop]
+            if config.target_kl is not None:  # only the cut-off stops seeds
+                work.compact_if_sparse()
+            idx = work.rows(order[:, start:stop])
             log_prob, ctx = work.policy.log_prob(work.params, idx)
             log_ratio = log_prob - work.target.gather(1, idx)
             ratio = log_ratio.exp()
