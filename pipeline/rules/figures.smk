@@ -50,7 +50,9 @@ rule paper_figure:
         inputs="paper_figs/{figure}.inputs.json",
     params:
         script=PIPELINE / "atomic.py",
+    log:
+        "results/full/logs/paper_figure/{figure}.log",
     localrule: True
     shell:
         "{PYTHON} {params.script} copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
-        " {input.inputs:q} {output.inputs:q}"
+        " {input.inputs:q} {output.inputs:q} > {log} 2>&1"

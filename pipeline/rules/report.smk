@@ -42,6 +42,8 @@ rule paper_report:
         "paper_figs/REPORT.md",
     params:
         script=PIPELINE / "atomic.py",
+    log:
+        "results/full/logs/paper_report.log",
     localrule: True
     shell:
-        "{PYTHON} {params.script} copy {input:q} {output:q}"
+        "{PYTHON} {params.script} copy {input:q} {output:q} > {log} 2>&1"

@@ -10,8 +10,10 @@ rule sweep_curves:
         f"{OUT}/{{scale}}/sweeps/{{sweep}}_curves.csv",
     params:
         manifest=lambda wc: json.dumps(plan(wc.scale).sweep_manifest(wc.sweep), sort_keys=True),
+    log:
+        f"{OUT}/{{scale}}/logs/sweep_curves/{{sweep}}.log",
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output}"
+        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output} > {log} 2>&1"
 
 
 checkpoint sweep:
@@ -24,5 +26,7 @@ checkpoint sweep:
         f"{OUT}/{{scale}}/sweeps/{{sweep}}.csv",
     params:
         settings=lambda wc: json.dumps(plan(wc.scale).sweep_settings(wc.sweep), sort_keys=True),
+    log:
+        f"{OUT}/{{scale}}/logs/sweep/{{sweep}}.log",
     shell:
-        "{PYTHON} {input.script} --curves {input.curves} --settings-json {params.settings:q} --out {output}"
+        "{PYTHON} {input.script} --curves {input.curves} --settings-json {params.settings:q} --out {output} > {log} 2>&1"

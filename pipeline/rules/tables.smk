@@ -9,6 +9,8 @@ rule tables:
         script=PIPELINE / "tables.py",
     output:
         expand("paper_figs/{table}.{ext}", table=TABLES, ext=["md", "tex"]),
+    log:
+        "results/logs/tables.log",
     localrule: True
     shell:
-        "{PYTHON} {input.script} --specs {SPECS:q} --out-dir paper_figs"
+        "{PYTHON} {input.script} --specs {SPECS:q} --out-dir paper_figs > {log} 2>&1"
