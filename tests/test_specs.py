@@ -361,3 +361,24 @@ def test_validate_outside_a_project_says_what_it_looked_for(tmp_path, monkeypatc
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
     assert f"looked for {tmp_path / 'specs'}" in err and "run it in a maprops checkout" in err
+
+
+@pytest.mark.parametrize(
+    "table, model",
+    [("table2.yaml", "PPOConfig"), ("behavior.yaml", "BehaviorSamplerConfig")],
+)
+def test_python_defaults_equal_the_yaml_tables(table, model):
+    """The YAML tables are the home of the paper's values; the run-spec models' defaults (used
+    by code that builds a run without specs: benchmarks, tests) must say the same."""
+    import yaml
+
+    import maprops.config as config
+
+    values = yaml.safe_load((SPECS / "hyperparams" / table).read_text())
+    fields = getattr(config, model).model_fields
+    shared = [name for name in values if name in fields and not fields[name].is_required()]
+    assert len(shared) >= 6, shared  # the check compares something
+    for name in shared:
+        default = fields[name].default
+        expected = tuple(values[name]) if isinstance(values[name], list) else values[name]
+        assert default == expected, f"{model}.{name} defaults to {default!r}, {table} says {expected!r}"

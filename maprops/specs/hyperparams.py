@@ -46,7 +46,8 @@ class Table3(Frozen):
 
 
 class BehaviorDefaults(Frozen):
-    """PROPS / MA-PROPS behavior-update settings shared by every game (Table 1, REFERENCE §1)."""
+    """PROPS / MA-PROPS behavior-update settings shared by every game (Table 1;
+    docs/implementation.md#behavior-update)."""
 
     epochs: Int = Field(ge=1)
     minibatches: Int = Field(ge=1)
