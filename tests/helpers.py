@@ -9,6 +9,18 @@ from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, sampler_config
 
 GAME_19_MODIFIED = [[[5, 5], [1, 3]], [[3, 1], [2, 2]]]
 
+# The shipped GridWorld (specs/games/gridworld.yaml), as game-core keyword arguments.
+GRIDWORLD_SETTINGS = dict(
+    size=3,
+    starts=(4, 4),
+    team_cell=0,
+    distractor_cell=8,
+    team_reward=0.9,
+    lone_penalty=-0.1,
+    distractor_reward=0.1,
+    max_episode_steps=9,
+)
+
 
 def tiny_spec(sampler: str = "ma_props", algorithm: str = "mappo", iterations: int = 2, batch: int = 8, **sampler_kw) -> RunSpec:
     return RunSpec(

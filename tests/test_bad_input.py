@@ -96,6 +96,20 @@ CASES = [
 ]
 
 
+def failed_smoke_build(workdir, *targets: str) -> str:
+    """Build ``targets`` (default: everything) at smoke scale in ``workdir``, expecting failure;
+    returns Snakemake's output."""
+    proc = subprocess.run(
+        snakemake_command(workdir, "--cores", "1", *targets, "--config", "scale=smoke"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    return out
+
+
 @pytest.mark.parametrize("case, file, old, new, field, message", CASES, ids=[c[0] for c in CASES])
 def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, old, new, field, message):
     copy_workflow(tmp_path)
@@ -105,20 +119,7 @@ def test_snakemake_refuses_bad_specs_and_writes_nothing(tmp_path, case, file, ol
     path.write_text(text.replace(old, new, 1))
     before = sorted(p for p in tmp_path.rglob("*") if ".snakemake" not in p.parts)
 
-    proc = subprocess.run(
-        snakemake_command(
-            tmp_path,
-            "--cores",
-            "1",
-            "--config",
-            "scale=smoke",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
+    out = failed_smoke_build(tmp_path)
     match = re.search(rf"^{re.escape(str(path))}:(\d+): ([^:]*): (.*)$", out, re.M)
     assert match, out
     lines = path.read_text().splitlines()
@@ -139,21 +140,7 @@ def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     copy_workflow(tmp_path)
     game = tmp_path / "specs/games/climbing.yaml"
     game.write_text(game.read_text().replace("  - [11, -30, 0]", "  - [3e38, -3e38, 0]", 1))
-    proc = subprocess.run(
-        snakemake_command(
-            tmp_path,
-            "--cores",
-            "1",
-            "results/smoke/aggregated/fig5_matrix.csv",
-            "--config",
-            "scale=smoke",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
+    out = failed_smoke_build(tmp_path, "results/smoke/aggregated/fig5_matrix.csv")
     assert "last lines of results/smoke/logs/train/" in out, out
     assert re.search(r"seed \d+: .* became NaN or infinite by iteration \d+ \(environment step \d+\)", out), out
 

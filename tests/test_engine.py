@@ -10,7 +10,7 @@ from maprops.cli import main as cli_main
 from maprops.config import RunSpec
 from maprops.metrics import sampling_errors
 from maprops.train import COLUMNS, train
-from tests.helpers import tiny_spec
+from tests.helpers import GRIDWORLD_SETTINGS, tiny_spec
 
 
 @pytest.mark.parametrize("sampler", ["on_policy", "props", "ma_props"])
@@ -80,18 +80,7 @@ def test_train_command_rejects_bad_seeds(tmp_path, seeds, capsys):
     assert not out.exists()
 
 
-GRIDWORLD = dict(
-    kind="gridworld",
-    name="gridworld",
-    size=3,
-    starts=(4, 4),
-    team_cell=0,
-    distractor_cell=8,
-    team_reward=0.9,
-    lone_penalty=-0.1,
-    distractor_reward=0.1,
-    max_episode_steps=9,
-)
+GRIDWORLD = dict(kind="gridworld", name="gridworld", **GRIDWORLD_SETTINGS)
 
 
 @pytest.mark.parametrize("sampler", ["on_policy", "ma_props"])

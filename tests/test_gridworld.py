@@ -5,22 +5,13 @@ from maprops.games.gridworld import GridWorldGame
 from maprops.games.pettingzoo import GameParallelEnv
 from maprops.metrics import total_variation
 from maprops.rng import SeedStreams, sample_categorical
+from tests.helpers import GRIDWORLD_SETTINGS, REPO
 
 UP, DOWN, LEFT, RIGHT = range(4)
 
 
 def paper_grid(**overrides):
-    settings = dict(
-        size=3,
-        starts=(4, 4),
-        team_cell=0,
-        distractor_cell=8,
-        team_reward=0.9,
-        lone_penalty=-0.1,
-        distractor_reward=0.1,
-        max_episode_steps=9,
-    )
-    return GridWorldGame(**{**settings, **overrides})
+    return GridWorldGame(**{**GRIDWORLD_SETTINGS, **overrides})
 
 
 def play(game, *joint_actions):
@@ -88,3 +79,12 @@ def test_exact_visitation_matches_monte_carlo():
         actions = sample_categorical(log_probs[0, states].exp(), rng.uniform((0, t), (envs, 2))[0])
         obs = game.step(actions[None]).obs
     assert total_variation(counts / counts.sum(), exact) < 0.02
+
+
+def test_the_test_settings_are_the_shipped_gridworld():
+    import yaml
+
+    shipped = yaml.safe_load((REPO / "specs/games/gridworld.yaml").read_text())
+    assert {
+        k: tuple(v) if isinstance(v, list) else v for k, v in shipped.items() if k in GRIDWORLD_SETTINGS
+    } == GRIDWORLD_SETTINGS
