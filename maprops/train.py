@@ -23,12 +23,13 @@ import torch
 
 from maprops.config import RunSpec
 from maprops.games import make_game
+from maprops.kinds import SAMPLERS
 from maprops.metrics import sampling_errors
 from maprops.policies import Actors, Critic
 from maprops.ppo import PPOLearner, Rollout
 from maprops.results import result_columns
 from maprops.rng import SeedStreams, Tag, sample_categorical
-from maprops.samplers import OnPolicySampler, make_sampler
+from maprops.samplers import make_sampler
 from maprops.samplers.base import BehaviorData
 
 COLUMNS = result_columns("tv")  # the matrix games' and GridWorld's table
@@ -120,7 +121,7 @@ class Trainer:
         critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=spec.algorithm == "mappo")
         self.learner = PPOLearner(spec.ppo, self.actors, critic, rng, spec.iterations)
         self.sampler = make_sampler(spec.sampler, self.actors, self.learner.actor_params, game, rng)
-        self.adapts = not isinstance(self.sampler, OnPolicySampler)
+        self.adapts = SAMPLERS[spec.sampler.kind].has_behavior_update
         self.train_env = Episodes(game, rng, self.envs, Tag.RESET, Tag.GAME)
         self.shadow_env = Episodes(make_game(spec.game), rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
         self.eval_game = make_game(spec.game)

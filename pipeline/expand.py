@@ -32,11 +32,10 @@ seed's numbers do not depend on its block, so the aggregate is byte-identical ei
 
 from __future__ import annotations
 
-import typing
 from functools import cached_property
 from pathlib import Path
 
-from maprops.config import GameConfig
+from maprops.kinds import GAMES
 from maprops.specs import Cell, SpecLibrary
 from pipeline.resources import JOB_SLACK, auto_block, train_seconds
 
@@ -45,10 +44,6 @@ AUTO = "auto"
 # Sampling-error metrics come with the shadow on-policy buffer's value (``<metric>_on_policy``).
 ERROR_METRICS = ("joint_tv", "agent1_tv", "joint_kl", "agent1_kl", "joint_sampling_error", "agent1_sampling_error")
 GENERIC_ERRORS = {"joint_sampling_error": "joint", "agent1_sampling_error": "agent1"}
-# game kind -> "tv" (exact visitation) or "kl" (maximum likelihood), from the game config models
-SAMPLING_ERROR_OF_KIND = {
-    model.model_fields["kind"].default: model.sampling_error for model in typing.get_args(typing.get_args(GameConfig)[0])
-}
 
 
 def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
@@ -245,7 +240,7 @@ class Plan:
         base = metric.removesuffix("_on_policy")
         if base not in GENERIC_ERRORS:
             return metric
-        error = SAMPLING_ERROR_OF_KIND[game_kind]
+        error = GAMES[game_kind].sampling_error
         return f"{GENERIC_ERRORS[base]}_{error}" + metric[len(base) :]
 
     def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:

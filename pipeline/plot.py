@@ -63,7 +63,7 @@ def check_samplers(rows: pd.DataFrame) -> None:
     """An unknown sampler would get an arbitrary colour; make adding its style explicit."""
     unknown = sorted(set(rows["sampler"]) - set(SAMPLER_STYLE))
     if unknown:
-        raise PlotError(f"no style for sampler(s) {unknown}; add them to SAMPLER_STYLE in pipeline/plot_style.py")
+        raise PlotError(f"no style for sampler(s) {unknown}; register them in maprops/kinds/ with a Style")
 
 
 def draw_panel(ax, curves: pd.DataFrame, shadows: pd.DataFrame) -> None:

@@ -9,27 +9,16 @@ style, so where bands overlap each one can still be traced back to its curve.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
+from maprops.kinds import SAMPLERS
 
-class Style(NamedTuple):
-    label: str
-    colour: str
-    linestyle: str | tuple
-    marker: str
-
-
-# the dict order is the drawing and legend order
-SAMPLER_STYLE = {
-    "on_policy": Style("On-policy", "#1f77b4", "-", "o"),
-    "props": Style("PROPS", "#ff7f0e", (0, (5, 2)), "s"),
-    "ma_props": Style("MA-PROPS", "#2ca02c", "-.", "^"),
-}
-# the on_policy sampler's shadow buffer is the sampler itself; drawing it would only add clutter
-SHADOW_SAMPLERS = ("props", "ma_props")
+# each sampler's registry entry says how it is drawn; the registry order is the drawing and legend order
+SAMPLER_STYLE = {name: kind.style for name, kind in SAMPLERS.items()}
+# a shadow buffer is what on-policy sampling would have collected alongside; the on-policy
+# sampler's shadow is the sampler itself, drawing it would only add clutter
+SHADOW_SAMPLERS = tuple(name for name in SAMPLERS if name != "on_policy")
 SHADOW_LINESTYLE = ":"  # shadows: dotted, hollow markers, no band
 MARKS_PER_CURVE = 6
 BAND_FACE_ALPHA = 0.12
@@ -65,7 +54,7 @@ def markevery(sampler: str, n_points: int) -> tuple[int, int]:
 def line_kwargs(sampler: str, shadow: bool = False) -> dict:
     """Line2D properties of a sampler's mean curve (or of its shadow on-policy curve)."""
     style = SAMPLER_STYLE[sampler]
-    kwargs = dict(color=style.colour, marker=style.marker, markersize=4)
+    kwargs = dict(color=style.color, marker=style.marker, markersize=4)
     if shadow:
         return {
             **kwargs,
@@ -81,8 +70,8 @@ def band_kwargs(sampler: str) -> dict:
     """fill_between properties: faint face, stronger outline in the curve's colour and style."""
     style = SAMPLER_STYLE[sampler]
     return dict(
-        facecolor=to_rgba(style.colour, BAND_FACE_ALPHA),
-        edgecolor=to_rgba(style.colour, BAND_EDGE_ALPHA),
+        facecolor=to_rgba(style.color, BAND_FACE_ALPHA),
+        edgecolor=to_rgba(style.color, BAND_EDGE_ALPHA),
         linestyle=style.linestyle,
         linewidth=0.6,
     )

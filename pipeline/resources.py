@@ -7,21 +7,22 @@ scheduling hints: ``snakemake --cores 2`` neither limits nor checks them.
 Runtime model (seconds, before the safety factor), for ``S`` seeds trained in lock-step::
 
     STARTUP_S                                     interpreter, torch import, spec parsing
-  + steps * (STEP_BLOCK_S + S * STEP_S[kind])     acting, stepping the game and the shadow buffer,
+  + steps * (STEP_BLOCK_S + S * step_s[kind])     acting, stepping the game and the shadow buffer,
                                                    PPO updates: a block-wide part (Python, kernel
                                                    launches) and a per-seed part
-  + steps / m * SAMPLER_FACTOR[sampler]           PROPS / MA-PROPS only: a behavior update every m
+  + steps / m * update_cost[sampler]           PROPS / MA-PROPS only: a behavior update every m
       * (UPDATE_BLOCK_S                            steps (16 epochs x 8 minibatches) on the buffer
-         + S * (UPDATE_SEED_S[kind]                collected so far, whose mean size is n / 2
-                + buffer * UPDATE_SAMPLE_S[kind])) (n = ppo.batch_size; a fixed-target run's one
+         + S * (update_seed_s[kind]                collected so far, whose mean size is n / 2
+                + buffer * update_sample_s[kind])) (n = ppo.batch_size; a fixed-target run's one
                                                    buffer grows to total_steps: total_steps / 2)
-  + evaluations * S * (EVAL_S[kind] + ERROR_S[kind])
+  + evaluations * S * (eval_s[kind] + error_s[kind])
                                                    target evaluation (episodes) and the sampling error
                                                    of both buffers (BoulderPush, LBF: two
                                                    maximum-likelihood fits); a fixed-target run
                                                    evaluates once and measures errors per checkpoint
 
-The constants are per game kind, fitted to the measured train jobs in
+The per-kind constants (lower case above) live in each game kind's registry entry
+(``GameCost`` in maprops/kinds/<kind>.py) and each sampler's (``update_cost``), fitted to the measured train jobs in
 ``pipeline/cost_measurements.csv`` (tests/test_resources.py holds every row within a factor 2,
 or above it where the KL cut-off cut the behavior update short), and, for the behavior update of
 BoulderPush and LBF (whose full runs are days of CPU), to timings of single behavior updates on
@@ -34,15 +35,15 @@ an upper bound there.
 
 It is multiplied by SAFETY (2) and by the attempt (Snakemake's retries get
 twice, three times... the time), then rounded up to whole minutes, at least MIN_MINUTES.
-Game kinds not listed here get the costliest constants. When new measurements disagree, change
-the rows of the table and the constants here: nothing else depends on them, and no run is
+When new measurements disagree, change the rows of the table and the constants in the
+registry entries: nothing else depends on them, and no run is
 retrained for it (resources are not part of a run's identity), though ``seed_block: auto`` may
 then choose other blocks.
 
 Memory: BASE_MB (interpreter + torch, about 300 MB resident in practice) plus the buffers, which
 grow with seeds x samples held at once (one PPO batch n; a fixed-target run holds all total_steps
 samples): observations for both the sampler's and the shadow buffer, their copies for behavior and
-PPO minibatches, network activations. BYTES_PER_SAMPLE is about 8 copies of a joint observation
+PPO minibatches, network activations. ``bytes_per_sample`` is about 8 copies of a joint observation
 (2 agents x obs_dim floats) plus 2 KB, per seed: obs_dim is 1 (matrix), 18 (GridWorld), 9 (LBF),
 166 (BoulderPush).
 """
@@ -52,6 +53,8 @@ from __future__ import annotations
 import json
 import math
 
+from maprops.kinds import game_kind, sampler_kind
+
 STARTUP_S = 5.0
 SAFETY = 2.0
 MIN_MINUTES = 5
@@ -59,18 +62,7 @@ BASE_MB = 1024
 PACK_UP_TO_MINUTES = 60  # train jobs this short share cluster submissions (group "trainjobs")
 
 STEP_BLOCK_S = 1e-3
-STEP_S = {"matrix": 1e-5, "gridworld": 2.5e-5, "boulderpush": 2.5e-4, "lbf": 2e-4}
 UPDATE_BLOCK_S = 0.03
-UPDATE_SEED_S = {"matrix": 1.8e-3, "gridworld": 1e-3, "boulderpush": 6e-3, "lbf": 1.5e-3}
-UPDATE_SAMPLE_S = {"matrix": 2e-5, "gridworld": 1.2e-5, "boulderpush": 3.5e-5, "lbf": 1.6e-5}
-SAMPLER_FACTOR = {"ma_props": 1.0, "props": 1.7}
-EVAL_S = {"matrix": 1.5e-3, "gridworld": 0.01, "boulderpush": 0.15, "lbf": 0.3}
-ERROR_S = {"matrix": 1e-4, "gridworld": 1e-3, "boulderpush": 0.35, "lbf": 0.2}
-BYTES_PER_SAMPLE = {"matrix": 2_200, "gridworld": 3_200, "boulderpush": 12_700, "lbf": 2_700}
-
-
-def _constant(table: dict[str, float], kind: str) -> float:
-    return table.get(kind, max(table.values()))
 
 
 def _spec(spec_json: str | dict) -> dict:
@@ -80,23 +72,23 @@ def _spec(spec_json: str | dict) -> dict:
 def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     """The model's estimate (no safety factor) of one block of ``n_seeds`` seeds, in seconds."""
     spec = _spec(spec_json)
-    kind = spec["game"]["kind"]
+    cost = game_kind(spec["game"]["kind"]).cost
     steps = spec["total_steps"]
     n = spec["ppo"]["batch_size"]
     fixed = bool(spec.get("fixed_target"))
-    seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * _constant(STEP_S, kind))
-    sampler = spec["sampler"]["kind"]
-    if sampler != "on_policy":
+    seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * cost.step_s)
+    update_cost = sampler_kind(spec["sampler"]["kind"]).update_cost
+    if update_cost is not None:
         buffer = (steps if fixed else n) / 2
-        per_update = UPDATE_BLOCK_S + n_seeds * (_constant(UPDATE_SEED_S, kind) + buffer * _constant(UPDATE_SAMPLE_S, kind))
-        seconds += steps / spec["sampler"]["batch_size"] * _constant(SAMPLER_FACTOR, sampler) * per_update
+        per_update = UPDATE_BLOCK_S + n_seeds * (cost.update_seed_s + buffer * cost.update_sample_s)
+        seconds += steps / spec["sampler"]["batch_size"] * update_cost * per_update
     eval_every = spec.get("eval_every", 1)
     if fixed:  # one evaluation of the fixed target; the errors at every checkpoint
         checkpoints = steps // eval_every + 1
-        seconds += n_seeds * (_constant(EVAL_S, kind) + checkpoints * _constant(ERROR_S, kind))
+        seconds += n_seeds * (cost.eval_s + checkpoints * cost.error_s)
     else:
         evaluations = (steps // n) // eval_every + 1
-        seconds += evaluations * n_seeds * (_constant(EVAL_S, kind) + _constant(ERROR_S, kind))
+        seconds += evaluations * n_seeds * (cost.eval_s + cost.error_s)
     return seconds
 
 
@@ -109,9 +101,9 @@ def train_runtime_minutes(spec_json: str | dict, n_seeds: int, attempt: int = 1)
 def train_mem_mb(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:
     """Memory request of one train job in MB (``sbatch --mem``)."""
     spec = _spec(spec_json)
-    kind = spec["game"]["kind"]
+    bytes_per_sample = game_kind(spec["game"]["kind"]).cost.bytes_per_sample
     held = spec["total_steps"] if spec.get("fixed_target") else spec["ppo"]["batch_size"]
-    buffers = SAFETY * n_seeds * held * _constant(BYTES_PER_SAMPLE, kind) / 1e6
+    buffers = SAFETY * n_seeds * held * bytes_per_sample / 1e6
     return (BASE_MB + math.ceil(buffers)) * max(1, attempt)
 
 

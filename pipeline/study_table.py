@@ -19,12 +19,17 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(REPO))
 
-from maprops.config import SAMPLER_KINDS  # noqa: E402  (the paper's order)
 from maprops.io import write_text_atomic  # noqa: E402
+from maprops.kinds import SAMPLERS  # noqa: E402  (the paper's order)
 from pipeline.compare import difference_ci, mean_ci, named_rng  # noqa: E402
 
-DIFFERENCES = (("ma_props", "on_policy", "MA-PROPS − on-policy"), ("props", "on_policy", "PROPS − on-policy"))
-SAMPLER_NAMES = {"on_policy": "on-policy", "props": "PROPS", "ma_props": "MA-PROPS"}
+SAMPLER_NAMES = {name: kind.name_in_text for name, kind in SAMPLERS.items()}
+# every other sampler against on-policy sampling, latest registered first (MA-PROPS, then PROPS)
+DIFFERENCES = tuple(
+    (name, "on_policy", f"{SAMPLER_NAMES[name]} − {SAMPLER_NAMES['on_policy']}")
+    for name in reversed(SAMPLERS)
+    if name != "on_policy"
+)
 
 
 def final_values(seeds: pd.DataFrame, metric: str) -> dict[tuple[str, str, str], pd.Series]:
@@ -43,7 +48,7 @@ def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title
     values = final_values(seeds, metric)
     panels = list(dict.fromkeys(seeds.sort_values("panel_index")["panel_title"]))
     present = set(seeds["sampler"])
-    samplers = [s for s in SAMPLER_KINDS if s in present]
+    samplers = [s for s in SAMPLERS if s in present]
     differences = [d for d in DIFFERENCES if {d[0], d[1]} <= present]
     lines = [
         f"# {title}",

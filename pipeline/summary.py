@@ -14,7 +14,7 @@ import sys
 
 import pandas as pd
 
-from maprops.config import SAMPLER_KINDS  # the paper's order
+from maprops.kinds import SAMPLERS  # the paper's order
 
 
 def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def final_table(aggregated: pd.DataFrame, metric: str) -> pd.DataFrame:
     )
     table = cells.pivot(index=["panel_index", "panel_title"], columns="sampler", values="cell")
     present = set(rows["sampler"])
-    samplers = [s for s in SAMPLER_KINDS if s in present] + sorted(present - set(SAMPLER_KINDS))
+    samplers = [s for s in SAMPLERS if s in present] + sorted(present - set(SAMPLERS))
     return table[samplers].reset_index(level=0, drop=True).fillna("not run")
 
 

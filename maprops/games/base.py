@@ -54,6 +54,12 @@ class JointActionCount:
 
     n_actions: tuple[int, ...]
 
+    @classmethod
+    def from_config(cls, config):
+        """The core of a resolved game config (what the registry builds): by default the
+        config's parameters are the constructor's keyword arguments."""
+        return cls(**config.model_dump(exclude={"kind", "variant"}))
+
     @property
     def n_joint_actions(self) -> int:
         return math.prod(self.n_actions)

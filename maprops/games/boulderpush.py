@@ -42,8 +42,8 @@ from __future__ import annotations
 
 import torch
 
-from maprops.config import BoulderPushParams
 from maprops.games.base import JointActionCount, StepResult
+from maprops.kinds.boulderpush import BoulderPushParams
 
 # Action order: N (up), S (down), W (left), E (right) as (row, column) deltas.
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))

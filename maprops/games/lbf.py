@@ -45,8 +45,8 @@ import numpy as np
 import torch
 from lbforaging.foraging.environment import ForagingEnv
 
-from maprops.config import LBFParams
 from maprops.games.base import JointActionCount, StepResult
+from maprops.kinds.lbf import LBFParams
 
 N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
 SEED_RANGE = 2**31 - 1

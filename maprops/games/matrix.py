@@ -21,6 +21,10 @@ class MatrixGame(JointActionCount):
     obs_dim = 1
     n_states = 1
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(config.payoffs, config.optimal, name=config.name)
+
     def __init__(self, payoffs, optimal: tuple[tuple[int, ...], ...], name: str = "matrix"):
         table = torch.as_tensor(payoffs, dtype=torch.float32)
         self.name = name

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import torch
 
-from maprops.config import BehaviorSamplerConfig
+from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.nets import StackedAdam, clip_grad_norm_
 from maprops.rng import SeedStreams, Tag
 

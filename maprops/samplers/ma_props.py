@@ -13,8 +13,8 @@ import math
 
 import torch
 
-from maprops.config import BehaviorSamplerConfig
 from maprops.games.base import decode_joint, encode_joint
+from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.nets import StackedAdam, StackedMLP
 from maprops.policies import init_params, joint_log_probs
 from maprops.rng import SeedStreams, sample_categorical
@@ -77,6 +77,10 @@ class _CentralizedPolicy:
 
 class MaPropsSampler:
     ROLE = 3
+
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls(config, game.obs_dim, game.n_actions, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
         self.config = config

@@ -8,6 +8,10 @@ from maprops.rng import sample_categorical
 
 
 class OnPolicySampler:
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls()
+
     def reset_to_target(self, target_params: torch.Tensor) -> None:
         pass
 

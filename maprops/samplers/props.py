@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from maprops.config import BehaviorSamplerConfig
+from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.nets import StackedAdam
 from maprops.policies import Actors, agent_major, seed_major
 from maprops.rng import SeedStreams, sample_categorical
@@ -65,6 +65,10 @@ class _ProductPolicy:
 
 
 class PropsSampler:
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls(config, actors, target_params, rng)
+
     def __init__(self, config: BehaviorSamplerConfig, actors: Actors, target_params: torch.Tensor, rng: SeedStreams):
         self.config = config
         self.actors = actors

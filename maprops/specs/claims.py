@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from maprops.config import Frozen
 from maprops.results import ERROR_KINDS, error_columns
+from maprops.spec_types import Frozen
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import SamplerKind
 from maprops.specs.load import field_error, load_file

@@ -23,12 +23,3 @@ class SpecErrors(ValueError):
         # for every panel) reports the same FILE:LINE: field: message once
         self.errors = list({e.format(): e for e in errors}.values())
         super().__init__("\n".join(e.format() for e in self.errors))
-
-
-def quoted_number_hint(text: str) -> str:
-    """The end of a "got the string ..." message: a string that reads as a number was quoted."""
-    try:
-        float(text)
-    except ValueError:
-        return ""
-    return " (a quoted number is text in YAML: drop the quotes)"

@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from maprops.config import ALGORITHMS, SAMPLER_KINDS, Frozen, Int  # noqa: F401  (names documented here)
+from maprops.config import ALGORITHMS
+from maprops.kinds import SAMPLERS
+from maprops.spec_types import Frozen, Int
 
 # joint_/agent1_sampling_error: TV for games with computable visitation, KL (App. C) for others.
 Metric = Literal[
@@ -25,7 +27,10 @@ Metric = Literal[
     "joint_sampling_error",
     "agent1_sampling_error",
 ]
-SamplerKind = Literal["on_policy", "props", "ma_props"]
+# Sampler names come from the registry (maprops/kinds/); a sweep tunes the behavior-update ones.
+SamplerKind = Literal[tuple(SAMPLERS)]
+BehaviorSamplerKind = Literal[tuple(name for name, kind in SAMPLERS.items() if kind.has_behavior_update)]
+Algorithm = Literal[ALGORITHMS]
 
 AUTO = "auto"
 # Seeds trained together in one process: a number, or ``auto``: the pipeline picks each cell's
@@ -61,7 +66,7 @@ class FigureSpec(Frozen):
     experiment: Literal["training", "fixed_target"] = "training"
     samples: Int | None = Field(default=None, ge=1, validate_default=True, description="fixed_target: samples per seed")
     checkpoints: Int = Field(default=16, ge=1, description="fixed_target: measurement points")
-    algorithm: Literal["mappo", "ippo"]
+    algorithm: Algorithm
     metric: Metric
     ylabel: str
     samplers: tuple[SamplerKind, ...] = Field(min_length=1)
@@ -128,8 +133,8 @@ class SweepSpec(Frozen):
     title: str
     game: str
     variant: str = "original"
-    algorithm: Literal["mappo", "ippo"]
-    samplers: tuple[Literal["props", "ma_props"], ...] = Field(min_length=1)
+    algorithm: Algorithm
+    samplers: tuple[BehaviorSamplerKind, ...] = Field(min_length=1)
     metric: Literal["success_rate", "mean_return"] = "success_rate"
     seeds: Int = Field(ge=1)
     seed_block: SeedBlock = AUTO

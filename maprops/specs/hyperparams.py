@@ -4,32 +4,54 @@ Table 2 holds what every MAPPO/IPPO run shares, Table 3 the per-game-family valu
 ``behavior.yaml`` the PROPS/MA-PROPS update settings that Table 1 and the authors' PROPS code fix
 (docs/implementation.md#epochs-minibatches-and-the-kl-cut-off).
 Table 1 is the sweep grid over behavior settings.
+
+The YAML tables are where the paper's values live. Their models are derived from the run-spec
+models (:class:`~maprops.config.PPOConfig`, :class:`~maprops.kinds.behavior.BehaviorSamplerConfig`):
+the same fields, types and bounds, every one required, so a table cannot drift from what a run
+accepts; the run-spec models' defaults (for code that builds runs without specs) are checked
+equal to the tables by a test.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import copy
 
-from maprops.config import Float, Frozen, Int
+from pydantic import Field, create_model
+from pydantic_core import PydanticUndefined
+
+from maprops.config import PPOConfig
+from maprops.kinds.behavior import BehaviorSamplerConfig
+from maprops.spec_types import Float, Frozen, Int
 
 
-class Table2(Frozen):
-    """MAPPO/IPPO hyperparameters across all experiments (paper Table 2)."""
+def table_model(name: str, doc: str, source: type[Frozen], exclude: set[str], **extra) -> type[Frozen]:
+    """A spec model with ``source``'s fields minus ``exclude``, each required (the table must
+    write it), plus ``extra`` fields (``name=(type, Field(...))``)."""
+    fields = {}
+    for field, info in source.model_fields.items():
+        if field in exclude:
+            continue
+        required = copy.copy(info)
+        required.default = PydanticUndefined
+        fields[field] = (info.annotation, required)
+    return create_model(name, __base__=Frozen, __doc__=doc, __module__=__name__, **fields, **extra)
 
-    epochs: Int = Field(ge=1)
-    minibatches: Int = Field(ge=1)
-    gamma: Float = Field(ge=0, le=1)
-    gae_lambda: Float = Field(ge=0, le=1)
-    normalize_advantages: bool
-    clip_coef: Float = Field(gt=0)
-    clip_value_loss: bool
-    ent_coef: Float
-    vf_coef: Float
-    max_grad_norm: Float = Field(gt=0)
-    anneal_lr: bool
-    adam_eps: Float = Field(gt=0)
-    hidden_sizes: tuple[Int, ...]
-    eval_episodes: Int = Field(ge=1)
+
+Table2 = table_model(
+    "Table2",
+    "MAPPO/IPPO hyperparameters across all experiments (paper Table 2); batch size and learning rate are Table 3's.",
+    PPOConfig,
+    exclude={"batch_size", "learning_rate"},
+    eval_episodes=(Int, Field(ge=1)),
+)
+
+BehaviorDefaults = table_model(
+    "BehaviorDefaults",
+    "PROPS / MA-PROPS behavior-update settings shared by every game (Table 1; docs/implementation.md#behavior-update); "
+    "learning rate and m are Table 3's.",
+    BehaviorSamplerConfig,
+    exclude={"kind", "learning_rate", "batch_size"},
+)
 
 
 class Table3Row(Frozen):
@@ -43,19 +65,6 @@ class Table3Row(Frozen):
 
 class Table3(Frozen):
     rows: dict[str, Table3Row] = Field(min_length=1)
-
-
-class BehaviorDefaults(Frozen):
-    """PROPS / MA-PROPS behavior-update settings shared by every game (Table 1;
-    docs/implementation.md#behavior-update)."""
-
-    epochs: Int = Field(ge=1)
-    minibatches: Int = Field(ge=1)
-    clip_coef: Float = Field(gt=0)
-    target_kl: Float | None = Field(gt=0)
-    max_grad_norm: Float = Field(gt=0)
-    adam_eps: Float = Field(gt=0)
-    hidden_sizes: tuple[Int, ...]
 
 
 class Table1(Frozen):

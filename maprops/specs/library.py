@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from maprops.config import MLEConfig, PPOConfig, RunSpec
+from maprops.kinds import SAMPLERS
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
@@ -284,7 +285,9 @@ class SpecLibrary:
                     f"sweep {panel.sweep!r} trains {sweep.game}/{sweep.variant} with {sweep.algorithm}; this panel needs {panel.game}/{panel.variant} with {figure.algorithm}",
                 )
             )
-        elif figure.experiment != "training" or not set(figure.samplers) - {"on_policy"} <= set(sweep.samplers):
+        elif figure.experiment != "training" or not {s for s in figure.samplers if SAMPLERS[s].has_behavior_update} <= set(
+            sweep.samplers
+        ):
             errors.append(
                 field_error(
                     path,
@@ -349,7 +352,7 @@ class SpecLibrary:
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
         ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
         sampler_settings: dict[str, Any] = {"kind": sampler}
-        if sampler != "on_policy":
+        if SAMPLERS[sampler].has_behavior_update:
             typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
             sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
         game_config = game.to_config(panel.variant)
@@ -473,7 +476,7 @@ class SpecLibrary:
                 continue
             for sampler in figure.samplers:
                 behavior = None
-                if panel.sweep is not None and sampler != "on_policy":
+                if panel.sweep is not None and SAMPLERS[sampler].has_behavior_update:
                     if best_setting is None:
                         continue
                     behavior = best_setting(panel.sweep, sampler)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from maprops.specs.errors import SpecError, SpecErrors, quoted_number_hint
+from maprops.spec_types import quoted_number_hint
+from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.yaml_lines import line_of, load_yaml_with_lines
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from maprops.config import Frozen, RunSpec
+from maprops.kinds import SAMPLERS
 
 # Fields that say *what* is trained rather than *how*: a figure chooses them with its panels,
 # samplers and experiment, never with an override.
@@ -107,8 +108,8 @@ def check_paths(overrides: dict[str, Any], runs: list[dict]) -> None:
         if not any(applies(run, path) for run in runs):
             known = known_fields(runs, path)
             hint = f"; known: {', '.join(known)}" if known else ""
-            if path.startswith("sampler.") and all(run["sampler"]["kind"] == "on_policy" for run in runs):
-                hint = " (on-policy sampling has no settings)"
+            if path.startswith("sampler.") and all(not SAMPLERS[run["sampler"]["kind"]].has_behavior_update for run in runs):
+                hint = f" ({', '.join(sorted({SAMPLERS[run['sampler']['kind']].name_in_text for run in runs}))} sampling has no settings)"
             raise OverrideError(path, f"unknown run-spec field {path!r}{hint}")
 
 

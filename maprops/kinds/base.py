@@ -1,0 +1,180 @@
+"""What a registry entry says about a game kind or a sampler, and the spec parts game kinds share.
+
+A *game kind* (``kind:`` in a game spec) is a family of games with one core: ``matrix``,
+``gridworld``, ... Its entry names the settings model a spec file writes, the core class that
+plays it, the sampling-error metric it supports, the cost constants that size its train jobs and
+the name figures print. A *sampler* is an entry with its settings model, its class, and how
+figures draw it. Entries hold class *paths* for cores and samplers, so reading specs (the
+pipeline, ``maprops validate``) never imports torch or a game package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import Field, ValidationError
+
+from maprops.spec_types import Frozen, Int
+
+ORIGINAL = "original"
+"""The variant name of a game as written, before any reward modification."""
+
+
+def load_class(path: str):
+    """``"package.module:Class"`` -> the class (imported on first use)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class GameCost:
+    """Seconds per unit of work of one game kind's train jobs, fitted to measured jobs
+    (pipeline/cost_measurements.csv; the model that uses them is pipeline/resources.py)."""
+
+    step_s: float  # one environment step of one seed
+    update_seed_s: float  # fixed part of one behavior update, per seed
+    update_sample_s: float  # one behavior update, per seed and buffered sample
+    eval_s: float  # one evaluation of one seed
+    error_s: float  # one sampling-error measurement of one seed
+    bytes_per_sample: int  # memory per seed and held sample
+
+
+@dataclass(frozen=True)
+class GameKind:
+    """One game kind: ``config`` is the resolved game of a run spec, ``spec`` the model of a
+    game spec file, ``core`` the path of the batched core class (built by its ``from_config``)."""
+
+    name: str
+    label: str
+    config: type
+    spec: type
+    core: str
+    cost: GameCost
+
+    @property
+    def sampling_error(self) -> str:
+        """``tv`` (exact on-policy visitation) or ``kl`` (maximum-likelihood estimate)."""
+        return self.config.sampling_error
+
+    def build(self, config):
+        return load_class(self.core).from_config(config)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How figures draw one sampler: distinct line style and marker as well as colour, so
+    coinciding curves stay visible and prints in grey stay readable."""
+
+    label: str
+    color: str
+    linestyle: Any
+    marker: str
+
+
+@dataclass(frozen=True)
+class SamplerKind:
+    """One sampler. ``update_cost`` scales the behavior-update work of the cost model (None: the
+    sampler has no behavior update, so its train jobs cost what on-policy ones do)."""
+
+    name: str
+    config: type
+    core: str
+    style: Style
+    update_cost: float | None = None
+    prose: str | None = None  # the name inside a sentence or table cell, when not the legend's label
+
+    @property
+    def label(self) -> str:
+        return self.style.label
+
+    @property
+    def name_in_text(self) -> str:
+        return self.prose or self.style.label
+
+    @property
+    def has_behavior_update(self) -> bool:
+        """PROPS-like: a behavior policy trained between target updates (what Table 1 sweeps)."""
+        return self.update_cost is not None
+
+    def build(self, config, actors, target_params, game, rng):
+        return load_class(self.core).from_config(config, actors, target_params, game, rng)
+
+
+# -- the spec parts every game kind's file shares -------------------------------------------
+
+
+class Budget(Frozen):
+    """Environment steps per seed, and how often (in target updates) to evaluate."""
+
+    total_steps: Int = Field(ge=1)
+    eval_every: Int = Field(default=1, ge=1)
+
+
+class Named(Frozen):
+    """What a resolved game adds to its parameters: which game and which variant is played."""
+
+    name: str
+    variant: str = ORIGINAL
+
+
+class ParamVariant(Frozen):
+    """A modification of a parameterized game: where the paper states it, and the parameters
+    it changes (e.g. ``{penalty: 0.02}``, Appendix E)."""
+
+    source: str
+    set: dict[str, Any] = Field(min_length=1)
+
+
+class ParamGameSpec(Frozen):
+    """Common part of the games described by flat parameters (the grid games). A subclass also
+    inherits the game's ``*Params`` model, whose fields are written at the top level of the file."""
+
+    config_class: ClassVar[type]
+
+    name: str
+    title: str
+    hyperparams: str = Field(description="row of specs/hyperparams/table3.yaml")
+    variants: dict[str, ParamVariant] = {}
+    budget: Budget
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return (ORIGINAL, *self.variants)
+
+    def variant(self, name: str) -> ParamVariant:
+        if name not in self.variants:
+            raise KeyError(f"game {self.name!r} has no variant {name!r}; known: {', '.join(self.variant_names)}")
+        return self.variants[name]
+
+    def to_config(self, variant: str = ORIGINAL):
+        """The resolved game a training run needs: the parameters with the variant's changes."""
+        params = self.model_dump(include=set(self.config_class.model_fields) - {"name", "variant"})
+        if variant != ORIGINAL:
+            params.update(self.variant(variant).set)
+        return self.config_class(**params, name=self.name, variant=variant)
+
+    def variant_errors(self) -> list[tuple[tuple, str]]:
+        """(field path, message) for every variant change that does not make a valid game;
+        the spec library reports them at the changed key's line."""
+        errors = []
+        for name in self.variants:
+            try:
+                self.to_config(name)
+            except ValidationError as err:
+                for e in err.errors():
+                    key = e["loc"][0] if e["loc"] else ""
+                    message = "unknown game parameter" if e["type"] == "extra_forbidden" else e["msg"]
+                    errors.append((("variants", name, "set", key), f"{message} (variant {name!r})"))
+        return errors
+
+
+def param_game_kind(name: str, label: str, params: type, core: str, cost: GameCost) -> GameKind:
+    """The entry of a game described by flat parameters: its resolved config (the parameters plus
+    name and variant) and its spec file model (the parameters at the top level, plus title, Table 3
+    row, variants and budget) both follow from ``params``."""
+    stem = params.__name__.removesuffix("Params")
+    config = type(f"{stem}Config", (params, Named), {"__module__": params.__module__, "__doc__": params.__doc__})
+    spec = type(f"{stem}Spec", (ParamGameSpec, params), {"__module__": params.__module__, "config_class": config})
+    return GameKind(name=name, label=label, config=config, spec=spec, core=core, cost=cost)

@@ -1,0 +1,81 @@
+"""Every registered game kind with every registered sampler, generated from the registry.
+
+A new game kind or sampler (maprops/kinds/) is trained here without writing a test: through a
+shipped game spec of that kind (every kind must ship one), resolved by the spec library at smoke
+scale, and checked for what every run must satisfy -- finite results in every column and a
+seed's numbers independent of its block.
+"""
+
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from maprops.config import GAME_KINDS, SAMPLER_KINDS, RunSpec
+from maprops.games import make_game
+from maprops.kinds import GAMES, SAMPLERS
+from maprops.specs import SpecLibrary
+from maprops.specs.figures import FigureSpec, Panel
+from maprops.train import train
+from pipeline.plot_style import SAMPLER_STYLE
+from pipeline.resources import train_mem_mb, train_seconds
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+LIBRARY = SpecLibrary(SPECS)
+
+
+def shipped_game(kind: str) -> str:
+    """The first shipped game spec of ``kind`` (by file name)."""
+    names = sorted(name for name, game in LIBRARY.games.items() if game.kind == kind)
+    assert names, f"game kind {kind!r} is registered but specs/games/ has no game of that kind"
+    return names[0]
+
+
+def smoke_run(kind: str, sampler: str) -> RunSpec:
+    """The shipped game of ``kind`` with ``sampler`` as a figure cell at smoke scale (MAPPO)."""
+    game = shipped_game(kind)
+    panel = Panel(game=game, title=game)
+    figure = FigureSpec(
+        figure="registry", title="registry", algorithm="mappo", metric="success_rate", ylabel="Success rate",
+        samplers=(sampler,), seeds=2, panels=(panel,),
+    )  # fmt: skip
+    return LIBRARY.run_spec(figure, panel, sampler, LIBRARY.scale("smoke"))
+
+
+def test_the_unions_and_names_follow_the_registry():
+    assert GAME_KINDS == tuple(GAMES) and SAMPLER_KINDS == tuple(SAMPLERS)
+    assert list(SAMPLER_STYLE) == list(SAMPLERS)
+    styles = [(s.linestyle, s.marker) for s in SAMPLER_STYLE.values()]
+    assert len(set(map(repr, styles))) == len(styles), "two samplers would draw alike"
+    for name, kind in GAMES.items():
+        assert kind.config.model_fields["kind"].default == name
+        assert kind.sampling_error in ("tv", "kl")
+    for name, kind in SAMPLERS.items():
+        assert kind.config.model_fields["kind"].default == name
+
+
+@pytest.mark.parametrize("kind", list(GAMES))
+def test_every_game_kind_builds_its_core_and_is_costed(kind):
+    run = smoke_run(kind, "on_policy")
+    assert pickle.loads(pickle.dumps(run)) == run  # resumable snapshots pickle the run spec
+    game = make_game(run.game)
+    assert game.n_agents >= 1 and game.n_joint_actions == math.prod(game.n_actions)
+    spec_json = run.canonical_json()
+    assert 0 < train_seconds(spec_json, 2) < train_seconds(spec_json, 20)
+    assert train_mem_mb(spec_json, 2) <= train_mem_mb(spec_json, 20)
+
+
+@pytest.mark.parametrize("sampler", list(SAMPLERS))
+@pytest.mark.parametrize("kind", list(GAMES))
+def test_every_game_kind_trains_with_every_sampler_block_independently(kind, sampler):
+    run = smoke_run(kind, sampler)
+    assert run.game.kind == kind and run.sampler.kind == sampler
+    alone, block = train(run, [1]), train(run, [0, 1])
+    in_block = block["seed"] == 1
+    assert len(alone["seed"]) == in_block.sum() > 0
+    for column, values in alone.items():
+        assert np.array_equal(values, block[column][in_block]), f"{kind} x {sampler}: column {column} depends on the block"
+        if np.issubdtype(np.asarray(values).dtype, np.floating):
+            assert np.isfinite(values).all(), f"{kind} x {sampler}: non-finite {column}"
