@@ -11,17 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.config import SAMPLER_KINDS  # noqa: E402  (the paper's order)
-from maprops.io import write_text_atomic  # noqa: E402
-from pipeline.compare import difference_ci, mean_ci, named_rng  # noqa: E402
+from maprops.config import SAMPLER_KINDS  # the paper's order
+from maprops.io import write_text_atomic
+from pipeline.compare import difference_ci, mean_ci, named_rng
 
 DIFFERENCES = (("ma_props", "on_policy", "MA-PROPS − on-policy"), ("props", "on_policy", "PROPS − on-policy"))
 SAMPLER_NAMES = {"on_policy": "on-policy", "props": "PROPS", "ma_props": "MA-PROPS"}
