@@ -17,11 +17,19 @@
 # Two spec folders therefore never write the same file, and a tree that another folder's specs
 # built is refused (pipeline/outputs.py).
 
+# Layout: this file holds the configuration and the plan; the rules are in pipeline/rules/*.smk;
+# `pipeline` is a package of this project (installed with `pip install -e .`, like `maprops`)
+# whose scripts the rules run as modules, `python -m pipeline.aggregate ...`. Snakemake puts this
+# file's folder first on the import path while it reads the workflow, so the imports below take the
+# pipeline beside this file; a job's `python -m` takes the one in its working directory (this
+# folder, unless `--directory` says otherwise), else the installed one. Every rule that runs a
+# command has a log under <output tree>/<scale>/logs/ (results/logs/ for the tables).
+
+import json
 import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, workflow.basedir)  # pipeline/ lives beside this file, not in the package
 from pipeline.expand import Plan
 from pipeline.outputs import SHIPPED_OWNER, check_output_tree, claim_output_tree, output_tree, owner
 
@@ -32,6 +40,10 @@ OWNER = owner(SPECS, workflow.basedir)
 IS_SHIPPED_SPECS = OWNER == SHIPPED_OWNER
 check_output_tree(OUT, OWNER)
 PYTHON = sys.executable
+# The scripts a rule runs are also its inputs (`script=PIPELINE / "aggregate.py"`): editing one
+# reruns the rules that run it and no other (Snakemake's own code tracking sees only the command
+# text). The figure rules also list plot_style.py; other modules the scripts import are not
+# tracked, nor is atomic.py (a write or a copy: its output does not depend on its code).
 PIPELINE = Path(workflow.basedir) / "pipeline"
 _plans = {}
 
@@ -125,6 +137,7 @@ rule all:
 
 
 include: "pipeline/rules/train.smk"
+include: "pipeline/rules/manifests.smk"
 include: "pipeline/rules/aggregate.smk"
 include: "pipeline/rules/figures.smk"
 include: "pipeline/rules/report.smk"

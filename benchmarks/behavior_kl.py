@@ -2,7 +2,7 @@
 cut-off stops it: per behavior update of the first target update of a figure cell, at the cut-off
 the run spec gives and at any others asked for.
 
-    python benchmarks/behavior_kl.py fig11 "Game 19 (modified)" ma_props --kl 6 0.03 --seeds 100
+    python -m benchmarks.behavior_kl fig11 "Game 19 (modified)" ma_props --kl 6 0.03 --seeds 100
 
 Prints, per cut-off: the mean number of minibatch steps per behavior update, the fraction of
 updates stopped after their first step, and the exact KL(target || behavior) on the buffer's
@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import maprops.samplers.ma_props as ma_props_module
+import maprops.samplers.props as props_module
+from maprops.specs import SpecLibrary
+from maprops.train import Trainer
 
-import maprops.samplers.ma_props as ma_props_module  # noqa: E402
-import maprops.samplers.props as props_module  # noqa: E402
-from maprops.specs import SpecLibrary  # noqa: E402
-from maprops.train import Trainer  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def exact_kl(sampler, data) -> torch.Tensor:

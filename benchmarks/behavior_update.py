@@ -9,7 +9,7 @@ per-seed Adam) for a block of S seeds at a given buffer size, counts its floatin
 and prints GFLOP/s beside the single-thread matmul rate measured in the same run. It also
 times the Adam step alone; the rest of a step is the two batched MLP passes and the gathers.
 
-    python benchmarks/behavior_update.py [--seeds 100] [--buffer 2048]
+    python -m benchmarks.behavior_update [--seeds 100] [--buffer 2048]
 
 Shapes (the games' specs): LBF 5x5/2 players: obs 9 per agent, 6 actions; BoulderPush 5x5,
 sight 4: obs 166 per agent, 4 actions; GridWorld 3x3: obs 18, 4 actions.

@@ -8,9 +8,9 @@ the same machine load, and the script prints the per-cell and total ratio. It th
 the whole figure's wall time on ``--cores`` cores from the cells it ran (same game kind and
 sampler -> same cost), assuming the cores run jobs side by side without slowing each other.
 
-    python benchmarks/cells.py fig11 --games nonconflict_01 nonconflict_19 --baseline 22cd639
-    python benchmarks/cells.py fig5_matrix --seeds 100
-    python benchmarks/cells.py fig4a --games climbing --baseline e3f612d --new 3bd8a53   # one change alone
+    python -m benchmarks.cells fig11 --games nonconflict_01 nonconflict_19 --baseline 22cd639
+    python -m benchmarks.cells fig5_matrix --seeds 100
+    python -m benchmarks.cells fig4a --games climbing --baseline e3f612d --new 3bd8a53   # one change alone
 
 Seeds default to the figure's own (100 at full scale). One torch thread per job, as in training.
 """
@@ -26,10 +26,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from pipeline.expand import Plan
 
-from pipeline.expand import Plan  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def train_seconds(tree: Path, run_json: Path, seeds: int, workdir: Path) -> float:

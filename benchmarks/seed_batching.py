@@ -6,7 +6,7 @@ seeds, and prints the per-seed speedup. Setup (network initialization) is not ti
 first iteration is run untimed too, then the mean of the next ``--iterations`` is reported,
 best of ``--repeats``. One torch thread, as in training.
 
-    python benchmarks/seed_batching.py [--iterations 3] [--repeats 3]
+    python -m benchmarks.seed_batching [--iterations 3] [--repeats 3]
 """
 
 from __future__ import annotations

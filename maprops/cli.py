@@ -69,20 +69,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def plan_main(target: str, cores: int, scale: str | None, specs: str) -> int:
-    """The forecast lives with the pipeline (``pipeline/plan.py``), which is not part of the
-    installed package: import it from the checkout this package sits in, and only here, so the
-    library itself never needs the pipeline (nor Snakemake)."""
-    from pathlib import Path
-
+    """The forecast lives with the pipeline (``pipeline/plan.py``, a package installed beside
+    ``maprops``); imported only here, so the library itself never needs the pipeline (nor
+    Snakemake)."""
     try:
         from pipeline.plan import plan_main as run
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        try:
-            from pipeline.plan import plan_main as run
-        except ImportError as err:
-            print(f"maprops plan: needs the repository's pipeline/ folder beside the maprops package ({err})", file=sys.stderr)
-            return 2
+    except ImportError as err:
+        print(f"maprops plan: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
+        return 2
     return run(target, cores, scale, specs)
 
 

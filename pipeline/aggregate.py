@@ -10,9 +10,11 @@ statistic is computed, and each curve's random generator is derived from the glo
 curve's name, so splitting seeds over more files, listing files or cells in another order, or
 adding a figure panel leaves every other curve's CI byte-identical.
 
-Usage (from the repo root; the Snakefile's ``aggregate`` rule does this)::
+Usage (the Snakefile's ``aggregate`` rule does this; the ``manifest`` rule writes the file)::
 
-    python pipeline/aggregate.py --manifest-json '{"metrics": [...], "cells": [...]}' --out OUT.csv
+    python -m pipeline.aggregate --manifest MANIFEST.json --out OUT.csv
+
+where MANIFEST.json is ``{"metrics": [...], "cells": [...]}`` (pipeline/expand.py, ``Plan.manifest``).
 """
 
 from __future__ import annotations
@@ -27,12 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.io import atomic_path, write_text_atomic  # noqa: E402
-from maprops.results import KEY_COLUMNS, METRIC_COLUMNS, RESULT_HEADERS  # noqa: E402
+from maprops.io import atomic_path, write_text_atomic
+from maprops.results import KEY_COLUMNS, METRIC_COLUMNS, RESULT_HEADERS
 
 HEADERS = [list(h) for h in RESULT_HEADERS.values()]
 INT_COLUMNS = list(KEY_COLUMNS)
@@ -328,27 +326,30 @@ def write_aggregate(df: pd.DataFrame, path: str | Path) -> None:
 # --------------------------------------------------------------------------- command line
 
 
-def parse_manifest(text: str) -> dict:
-    """The JSON the Snakefile passes: {"metrics": [...], "cells": [...], "resamples"?, "seed"?}."""
+def read_manifest(path: str | Path) -> dict:
+    """The manifest file the Snakefile's ``manifest`` rule writes: {"metrics": [...], "cells":
+    [...], "resamples"?, "seed"?}."""
     try:
-        manifest = json.loads(text)
+        manifest = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise AggregationError(f"manifest {path}: cannot read ({e.strerror or e})") from e
     except json.JSONDecodeError as e:
-        raise AggregationError(f"manifest is not valid JSON ({e})") from e
+        raise AggregationError(f"manifest {path} is not valid JSON ({e})") from e
     if not isinstance(manifest, dict) or not {"metrics", "cells"} <= set(manifest):
-        raise AggregationError("manifest must be an object with 'metrics' and 'cells'")
+        raise AggregationError(f"manifest {path} must be an object with 'metrics' and 'cells'")
     return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--manifest-json", required=True, help="cells, metrics, optional resamples and seed")
+    parser.add_argument("--manifest", required=True, help="JSON file: cells, metrics, optional resamples and seed")
     parser.add_argument("--out", required=True, help="aggregated CSV to write")
     parser.add_argument("--inputs-out", help="JSON record of the result files that fed the table (provenance)")
     parser.add_argument("--seeds-out", help="CSV of every curve's per-seed first, final and mean values")
     args = parser.parse_args(argv)
     per_seed: list[pd.DataFrame] = []
     try:
-        manifest = parse_manifest(args.manifest_json)
+        manifest = read_manifest(args.manifest)
         table = aggregate(
             manifest["cells"],
             manifest["metrics"],

@@ -1,26 +1,31 @@
 """Atomic writes and copies for the workflow's small local rules, as a command.
 
-    python pipeline/atomic.py write OUT TEXT          # OUT holds TEXT and a newline
-    python pipeline/atomic.py copy SRC DST [SRC DST ...]
+    python -m pipeline.atomic write OUT TEXT          # OUT holds TEXT and a newline
+    printf '%s\n' TEXT | python -m pipeline.atomic write OUT -   # OUT holds standard input
+    python -m pipeline.atomic copy SRC DST [SRC DST ...]
 
 A ``run:`` block makes Snakemake start a subprocess that parses the whole workflow again (seconds
-per job, hundreds of jobs per build); a shell command costs one interpreter start.
+per job, hundreds of jobs per build); a shell command costs one interpreter start. Text too long
+for one command-line argument (Linux caps each at 128 KiB; a manifest grows with a figure's cells)
+goes through standard input: ``printf`` is a shell builtin, so its argument never meets that cap.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.io import atomic_path, write_text_atomic  # noqa: E402
+from maprops.io import atomic_path, write_text_atomic
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "write" and argv[2] == "-":
+        text = sys.stdin.buffer.read().decode()
+        if not text:
+            print(f"atomic: write {argv[1]}: nothing on standard input", file=sys.stderr)
+            return 1
+        write_text_atomic(argv[1], text)
+        return 0
     if len(argv) == 3 and argv[0] == "write":
         write_text_atomic(argv[1], argv[2] + "\n")
         return 0

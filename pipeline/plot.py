@@ -14,7 +14,7 @@ scale's name when it is below full scale, drawn on the canvas with the seeds per
 
 Usage (from the repo root; the Snakefile's ``figure`` rule does this)::
 
-    python pipeline/plot.py --aggregated IN.csv --metric success_rate --title "..." \
+    python -m pipeline.plot --aggregated IN.csv --metric success_rate --title "..." \
         --ylabel "..." --pdf OUT.pdf --png OUT.png [--labels-json '{"xlabel": "..."}']
 """
 
@@ -33,10 +33,6 @@ matplotlib.use("Agg")  # files only, never a window; must precede importing pypl
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
 
 from maprops.io import atomic_path  # noqa: E402
 from pipeline.plot_style import SAMPLER_STYLE, SHADOW_SAMPLERS, band_kwargs, legend_handles, line_kwargs, markevery, metric_label  # noqa: E402

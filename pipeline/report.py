@@ -1,6 +1,6 @@
 """The paper's claims (specs/claims.yaml) + per-seed tables -> REPORT.md, a verdict per claim.
 
-    python pipeline/report.py --specs SPECS --scale SCALE --out-root OUT --out REPORT.md
+    python -m pipeline.report --specs SPECS --scale SCALE --out-root OUT --out REPORT.md
 
 Verdicts are computed from 95% bootstrap CIs (pipeline/compare.py), never typed by hand, so a
 rebuild after more seeds updates every verdict. A claim is tested on the figure as printed and,
@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.io import write_text_atomic  # noqa: E402
-from maprops.specs.claims import SHADOW, SHADOW_SUFFIX, Claim, ClaimsSpec, CompareRule  # noqa: E402
-from maprops.specs.errors import SpecError, SpecErrors  # noqa: E402
-from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng  # noqa: E402
-from pipeline.expand import Plan  # noqa: E402
-from pipeline.study_table import SAMPLER_NAMES  # noqa: E402
+from maprops.io import write_text_atomic
+from maprops.specs.claims import SHADOW, SHADOW_SUFFIX, Claim, ClaimsSpec, CompareRule
+from maprops.specs.errors import SpecError, SpecErrors
+from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng
+from pipeline.expand import Plan
+from pipeline.study_table import SAMPLER_NAMES
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = "reproduced", "not reproduced", "inconclusive", "not run"
 PRINTED = "printed settings"

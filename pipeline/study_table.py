@@ -11,17 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.io import write_text_atomic  # noqa: E402
-from maprops.kinds import SAMPLERS  # noqa: E402  (the paper's order)
-from pipeline.compare import difference_ci, mean_ci, named_rng  # noqa: E402
+from maprops.io import write_text_atomic
+from maprops.kinds import SAMPLERS  # the paper's order
+from pipeline.compare import difference_ci, mean_ci, named_rng
 
 SAMPLER_NAMES = {name: kind.name_in_text for name, kind in SAMPLERS.items()}
 # every other sampler against on-policy sampling, latest registered first (MA-PROPS, then PROPS)

@@ -1,6 +1,6 @@
 """Print the final point of every curve of an aggregated figure table as a Markdown table.
 
-    python pipeline/summary.py results/full/aggregated/fig11.csv [--metric success_rate]
+    python -m pipeline.summary results/full/aggregated/fig11.csv [--metric success_rate]
 
 One row per panel, one column per sampler, each cell ``mean [ci_low, ci_high]`` at the last
 evaluated step: the numbers a closing note or a findings page quotes. A curve missing from the

@@ -1,6 +1,6 @@
 """A sweep's aggregated curves -> one row per (sampler, Table 1 setting) and the best setting.
 
-    python pipeline/sweep.py --curves CURVES.csv --settings-json '[...]' --out SWEEP.csv
+    python -m pipeline.sweep --curves CURVES.csv --settings-json '[...]' --out SWEEP.csv
 
 Score: the mean over seeds of the metric at the final evaluation (with its 95% bootstrap CI
 from the aggregation). ``best`` marks, per sampler, the highest score; ties go to the setting
@@ -12,15 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
-
-from maprops.io import atomic_path  # noqa: E402
+from maprops.io import atomic_path
 
 
 def sweep_table(curves: pd.DataFrame, settings: list[dict]) -> pd.DataFrame:

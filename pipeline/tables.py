@@ -1,6 +1,6 @@
 """Render the paper's hyperparameter tables (Appendix G, Tables 1-3) from specs/hyperparams.
 
-    python pipeline/tables.py --specs specs --out-dir paper_figs
+    python -m pipeline.tables --specs specs --out-dir paper_figs
 
 writes ``table1.md``/``.tex`` (the behavior sweep grid and the fixed behavior settings),
 ``table2.md``/``.tex`` (MAPPO/IPPO settings shared by every run) and ``table3.md``/``.tex``
@@ -14,13 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: make the repo's packages importable
-    sys.path.insert(0, str(REPO))
+from maprops.io import write_text_atomic
+from maprops.specs import SpecLibrary
+from maprops.specs.errors import SpecErrors
 
-from maprops.io import write_text_atomic  # noqa: E402
-from maprops.specs import SpecLibrary  # noqa: E402
-from maprops.specs.errors import SpecErrors  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 LABELS = {
     "learning_rate": "Behavior learning rate",

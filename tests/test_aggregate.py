@@ -204,8 +204,12 @@ def test_seed_in_two_files_is_an_error(tmp_path):
         aggregate([cell([a, b], range(5))], ["success_rate"], resamples=10)
 
 
-def run_cli(manifest: dict, out: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "pipeline/aggregate.py", "--manifest-json", json.dumps(manifest), "--out", str(out)]
+def run_cli(manifest: dict | str, out: Path) -> subprocess.CompletedProcess:
+    """``python -m pipeline.aggregate`` on a manifest file (as the Snakefile's ``manifest`` rule
+    writes it) beside ``out``; a string is written as it is."""
+    path = out.parent.parent / f"{out.parent.name}.manifest.json"
+    path.write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
+    cmd = [sys.executable, "-m", "pipeline.aggregate", "--manifest", str(path), "--out", str(out)]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
 
 
@@ -223,3 +227,23 @@ def test_cli(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("aggregate: ") and str(bad) in proc.stderr
     assert not out_bad.exists() and not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "manifest, expected",
+    [
+        (None, "cannot read"),
+        ("{not json", "is not valid JSON"),
+        ('{"metrics": ["success_rate"]}', "must be an object with 'metrics' and 'cells'"),
+    ],
+)
+def test_cli_refuses_a_bad_manifest_file(tmp_path, manifest, expected):
+    out = tmp_path / "out" / "agg.csv"
+    if manifest is None:  # no file at all
+        cmd = [sys.executable, "-m", "pipeline.aggregate", "--manifest", str(tmp_path / "missing.json"), "--out", str(out)]
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    else:
+        proc = run_cli(manifest, out)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("aggregate: manifest ") and expected in proc.stderr, proc.stderr
+    assert not out.exists()

@@ -70,6 +70,36 @@ def test_smoke_figure_end_to_end(built):
     assert not list(workdir.rglob("*.tmp"))
 
 
+def test_the_aggregation_reads_the_manifest_file_a_rule_writes(built):
+    """The ``manifest`` rule writes what the aggregation reads (which files make each curve) to
+    a file; its content is a param, so an edit that changes only the manifest (a panel title)
+    rewrites it and re-aggregates, retraining nothing, and the aggregate shows the edit."""
+    from pipeline.expand import Plan
+
+    workdir, config = built
+    manifest = workdir / f"results/smoke/manifests/figure/{FIGURE}.json"
+    expected = Plan(workdir / "specs", "smoke", cores=2).manifest(FIGURE)
+    assert json.loads(manifest.read_text()) == expected
+    assert (workdir / f"results/smoke/logs/manifest/figure/{FIGURE}.log").is_file()
+    record = json.loads((workdir / f"results/smoke/aggregated/{FIGURE}.inputs.json").read_text())
+    assert sorted(r["path"] for r in record["results"]) == sorted(f for c in expected["cells"] for f in c["files"])
+
+    target = f"results/smoke/figures/{FIGURE}.pdf"
+    spec = workdir / f"specs/figures/{FIGURE}.yaml"
+    original = spec.read_text()
+    spec.write_text(original.replace('title: "Climbing"', 'title: "Climbing (edited)"'))
+    try:
+        assert planned_jobs(workdir, target, *config) == {"manifest": 1, "aggregate": 1, "figure": 1}
+        snakemake(workdir, target, *config)
+        assert "Climbing (edited)" in manifest.read_text()
+        rows = csv.DictReader(open(workdir / f"results/smoke/aggregated/{FIGURE}.csv"))
+        assert {r["panel_title"] for r in rows if r["panel"] == "climbing/modified"} == {"Climbing (edited)"}
+    finally:
+        spec.write_text(original)
+    snakemake(workdir, target, *config)
+    assert planned_jobs(workdir, target, *config) == {}
+
+
 def test_rebuilds_only_what_changed(built):
     workdir, config = built
     target = f"results/smoke/figures/{FIGURE}.pdf"
@@ -89,7 +119,7 @@ def test_rebuilds_only_what_changed(built):
     # an edit to the rule that writes run.json rewrites the run specs but retrains nothing:
     # a run spec's content is fixed by its path
     rules = workdir / "pipeline/rules/train.smk"
-    command = '"{PYTHON} {params.script} write {output:q} {params.spec:q} > {log} 2>&1"'
+    command = '"{PYTHON} -m pipeline.atomic write {output:q} {params.spec:q} > {log} 2>&1"'
     assert command in rules.read_text()
     rules.write_text(rules.read_text().replace(command, command[:-1] + ' && test -s {output:q}"'))
     assert planned_jobs(workdir, target, *config) == {"run_spec": 15}

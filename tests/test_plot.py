@@ -68,7 +68,8 @@ def test_missing_metric_writes_nothing(tmp_path):
         plot_figure(aggregated_table(), "success_rate", "t", "y", out / "f.pdf", out / "f.png")
     cmd = [
         sys.executable,
-        "pipeline/plot.py",
+        "-m",
+        "pipeline.plot",
         "--aggregated",
         str(csv),
         "--metric",

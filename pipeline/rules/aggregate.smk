@@ -1,21 +1,20 @@
 # Aggregation: every seed block of a figure -> one tidy CSV of mean and 95% bootstrap CI per
 # curve, each seed's first/final/mean value per curve (what claims compare), and a record of the
-# result files that fed them.
-import json
+# result files that fed them. The manifest (pipeline/rules/manifests.smk) says which files make
+# each curve.
 
 
 rule aggregate:
     input:
         blocks=lambda wc: plan(wc.scale).figure_inputs(wc.figure),
+        manifest=f"{OUT}/{{scale}}/manifests/figure/{{figure}}.json",
         script=PIPELINE / "aggregate.py",
     output:
         csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
         seeds=f"{OUT}/{{scale}}/aggregated/{{figure}}.seeds.csv",
         inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
-    params:
-        manifest=lambda wc: json.dumps(plan(wc.scale).manifest(wc.figure), sort_keys=True),
     log:
         f"{OUT}/{{scale}}/logs/aggregate/{{figure}}.log",
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output.csv}"
+        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
         " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"

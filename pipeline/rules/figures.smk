@@ -18,7 +18,7 @@ rule figure:
     log:
         f"{OUT}/{{scale}}/logs/figure/{{figure}}.log",
     shell:
-        "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
+        "{PYTHON} -m pipeline.plot --aggregated {input.csv} --metric {params.metric}"
         " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
         " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
@@ -48,11 +48,9 @@ rule paper_figure:
         pdf="paper_figs/{figure}.pdf",
         png="paper_figs/{figure}.png",
         inputs="paper_figs/{figure}.inputs.json",
-    params:
-        script=PIPELINE / "atomic.py",
     log:
         "results/full/logs/paper_figure/{figure}.log",
     localrule: True
     shell:
-        "{PYTHON} {params.script} copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
+        "{PYTHON} -m pipeline.atomic copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
         " {input.inputs:q} {output.inputs:q} > {log} 2>&1"

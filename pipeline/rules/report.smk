@@ -30,7 +30,7 @@ rule report:
     log:
         f"{OUT}/{{scale}}/logs/report.log",
     shell:
-        "{PYTHON} {input.script} --specs {SPECS:q} --scale {wildcards.scale}"
+        "{PYTHON} -m pipeline.report --specs {SPECS:q} --scale {wildcards.scale}"
         " --out-root {OUT:q} --out {output:q} > {log} 2>&1"
 
 
@@ -40,10 +40,8 @@ rule paper_report:
         shipped_only("results/full/REPORT.md"),
     output:
         "paper_figs/REPORT.md",
-    params:
-        script=PIPELINE / "atomic.py",
     log:
         "results/full/logs/paper_report.log",
     localrule: True
     shell:
-        "{PYTHON} {params.script} copy {input:q} {output:q} > {log} 2>&1"
+        "{PYTHON} -m pipeline.atomic copy {input:q} {output:q} > {log} 2>&1"

@@ -7,17 +7,16 @@
 rule study_aggregate:
     input:
         blocks=lambda wc: plan(wc.scale).study_inputs(wc.study),
+        manifest=f"{OUT}/{{scale}}/manifests/study/{{study}}.json",
         script=PIPELINE / "aggregate.py",
     output:
         csv=f"{OUT}/{{scale}}/studies/{{study}}.csv",
         seeds=f"{OUT}/{{scale}}/studies/{{study}}.seeds.csv",
         inputs=f"{OUT}/{{scale}}/studies/{{study}}.inputs.json",
-    params:
-        manifest=lambda wc: json.dumps(plan(wc.scale).study_manifest(wc.study), sort_keys=True),
     log:
         f"{OUT}/{{scale}}/logs/study_aggregate/{{study}}.log",
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output.csv}"
+        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
         " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"
 
 
@@ -46,7 +45,7 @@ rule study_figure:
     log:
         f"{OUT}/{{scale}}/logs/study_figure/{{study}}.log",
     shell:
-        "{PYTHON} {input.script} --aggregated {input.csv} --metric {params.metric}"
+        "{PYTHON} -m pipeline.plot --aggregated {input.csv} --metric {params.metric}"
         " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
         " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
@@ -67,5 +66,5 @@ rule study_table:
     log:
         f"{OUT}/{{scale}}/logs/study_table/{{study}}.log",
     shell:
-        "{PYTHON} {input.script} --seeds {input.seeds} --settings-json {params.settings:q}"
+        "{PYTHON} -m pipeline.study_table --seeds {input.seeds} --settings-json {params.settings:q}"
         " --metric {params.metric} --title {params.title:q} --out {output} > {log} 2>&1"

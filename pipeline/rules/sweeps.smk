@@ -5,15 +5,14 @@
 rule sweep_curves:
     input:
         blocks=lambda wc: plan(wc.scale).sweep_inputs(wc.sweep),
+        manifest=f"{OUT}/{{scale}}/manifests/sweep/{{sweep}}.json",
         script=PIPELINE / "aggregate.py",
     output:
         f"{OUT}/{{scale}}/sweeps/{{sweep}}_curves.csv",
-    params:
-        manifest=lambda wc: json.dumps(plan(wc.scale).sweep_manifest(wc.sweep), sort_keys=True),
     log:
         f"{OUT}/{{scale}}/logs/sweep_curves/{{sweep}}.log",
     shell:
-        "{PYTHON} {input.script} --manifest-json {params.manifest:q} --out {output} > {log} 2>&1"
+        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output} > {log} 2>&1"
 
 
 checkpoint sweep:
@@ -29,4 +28,4 @@ checkpoint sweep:
     log:
         f"{OUT}/{{scale}}/logs/sweep/{{sweep}}.log",
     shell:
-        "{PYTHON} {input.script} --curves {input.curves} --settings-json {params.settings:q} --out {output} > {log} 2>&1"
+        "{PYTHON} -m pipeline.sweep --curves {input.curves} --settings-json {params.settings:q} --out {output} > {log} 2>&1"

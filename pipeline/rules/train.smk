@@ -13,12 +13,11 @@ rule run_spec:
         "results/{scale}/runs/{run_id}/run.json",
     params:
         spec=lambda wc: plan(wc.scale).runs[wc.run_id],
-        script=PIPELINE / "atomic.py",
     log:
         "results/{scale}/logs/run_spec/{run_id}.log",
     localrule: True
     shell:
-        "{PYTHON} {params.script} write {output:q} {params.spec:q} > {log} 2>&1"
+        "{PYTHON} -m pipeline.atomic write {output:q} {params.spec:q} > {log} 2>&1"
 
 
 rule train:
