@@ -74,8 +74,9 @@ def test_resources_grow_with_seeds_behavior_updates_and_attempts():
     assert train_mem_mb(boulder, 100) > train_mem_mb(boulder, 5) > train_mem_mb(props, 5) >= 1024
     tiny = spec("matrix", "on_policy", 1, 20, 40, None, 1)
     assert train_runtime_minutes(tiny, 3) == MIN_MINUTES
-    # an unknown game kind is priced as the costliest known one, not as free
-    assert train_seconds(spec("newgame", "props", 1, 256, 25600, None, 5), 10) >= train_seconds(props, 10)
+    # every game kind is priced by its registry entry; one without an entry is an error, not free
+    with pytest.raises(ValueError, match="unknown game kind 'newgame'; known: matrix"):
+        train_seconds(spec("newgame", "props", 1, 256, 25600, None, 5), 10)
 
 
 def test_only_short_train_jobs_are_packed():
