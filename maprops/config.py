@@ -110,6 +110,16 @@ class RunSpec(Frozen):
         return self
 
     @model_validator(mode="after")
+    def _sampler_fits_the_game(self) -> RunSpec:
+        if SAMPLERS[self.sampler.kind].needs_enumerable_states and not GAMES[self.game.kind].enumerable_states:
+            fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
+            raise ValueError(
+                f"sampler {self.sampler.kind!r} needs a game with enumerable joint states ({fits}); "
+                f"game kind {self.game.kind!r} has none"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _budget_holds_one_batch(self) -> RunSpec:
         if not self.fixed_target and self.total_steps < self.ppo.batch_size:
             raise ValueError(

@@ -14,7 +14,7 @@ import importlib
 from maprops.kinds.base import GameKind, SamplerKind
 
 GAME_MODULES = ("matrix", "gridworld", "boulderpush", "lbf")
-SAMPLER_MODULES = ("on_policy", "props", "ma_props")  # the paper's order: legends and tables follow it
+SAMPLER_MODULES = ("on_policy", "props", "ma_props", "ros")  # the paper's order: legends and tables follow it
 
 
 def _entries(modules: tuple[str, ...]) -> dict:

@@ -58,6 +58,11 @@ class GameKind:
         """``tv`` (exact on-policy visitation) or ``kl`` (maximum-likelihood estimate)."""
         return self.config.sampling_error
 
+    @property
+    def enumerable_states(self) -> bool:
+        """The core numbers its joint states (``n_states``, ``state_index``): what exact TV needs."""
+        return self.sampling_error == "tv"
+
     def build(self, config):
         return load_class(self.core).from_config(config)
 
@@ -83,6 +88,7 @@ class SamplerKind:
     core: str
     style: Style
     update_cost: float | None = None
+    needs_enumerable_states: bool = False  # e.g. an oracle that counts visits per joint state
     prose: str | None = None  # the name inside a sentence or table cell, when not the legend's label
 
     @property
