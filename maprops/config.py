@@ -111,6 +111,11 @@ class RunSpec(Frozen):
 
     @model_validator(mode="after")
     def _sampler_fits_the_game(self) -> RunSpec:
+        if getattr(self.sampler, "delta_phi", None) == "tabular" and not GAMES[self.game.kind].enumerable_states:
+            fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
+            raise ValueError(
+                f"a tabular delta_phi needs a game with enumerable joint states ({fits}); game kind {self.game.kind!r} has none"
+            )
         if SAMPLERS[self.sampler.kind].needs_enumerable_states and not GAMES[self.game.kind].enumerable_states:
             fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
             raise ValueError(
@@ -137,6 +142,8 @@ class RunSpec(Frozen):
         for name in OPTIONAL_RUN_FIELDS:
             if data[name] is None:
                 del data[name]
+        sampler_defaults = getattr(type(self.sampler), "identity_defaults", {})
+        data["sampler"] = {k: v for k, v in data["sampler"].items() if k not in sampler_defaults or v != sampler_defaults[k]}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def run_id(self) -> str:

@@ -207,6 +207,23 @@ class StackedAdam:
         self.exp_avg_sq[ids] = sub.exp_avg_sq
         self.steps[ids] = sub.steps
 
+    def reset_state(self) -> None:
+        """Forget every group's moments and step count: a fresh Adam, same parameters."""
+        self.exp_avg.zero_()
+        self.exp_avg_sq.zero_()
+        self.steps.zero_()
+
+    def snapshot(self) -> tuple[torch.Tensor, ...]:
+        """Copies of the parameter rows and the state, for :meth:`restore`."""
+        return (self.param.view(len(self.steps), -1).clone(), self.exp_avg.clone(), self.exp_avg_sq.clone(), self.steps.clone())
+
+    def restore(self, snapshot: tuple[torch.Tensor, ...], groups: torch.Tensor) -> None:
+        """Undo everything since ``snapshot`` for the groups where ``groups`` is True."""
+        params, exp_avg, exp_avg_sq, steps = snapshot
+        rows = self.param.view(len(self.steps), -1)
+        for now, then in ((rows, params), (self.exp_avg, exp_avg), (self.exp_avg_sq, exp_avg_sq), (self.steps, steps)):
+            now[groups] = then[groups]
+
     @torch.no_grad()
     def step(self, grad: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> None:
         """One Adam step with ``grad`` (same shape as the parameter; default: whatever was

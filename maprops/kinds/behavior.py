@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
 
 from maprops.spec_types import Float, Frozen, Int
 
@@ -25,3 +27,26 @@ class BehaviorSamplerConfig(Frozen):
     max_grad_norm: Float = Field(default=0.5, gt=0)
     adam_eps: Float = Field(default=1e-5, gt=0)
     hidden_sizes: tuple[Int, ...] = (64, 64)
+    # Beyond the paper (docs/assumptions.md#beyond-the-paper): variants the theory suggests.
+    # At their defaults -- the paper's and the authors' code's behavior -- they are left out
+    # of the run's identity, so adding them renamed no existing run.
+    reset_moments: bool = Field(
+        default=False,
+        description="True: zero the behavior optimizer's Adam moments and step count at every behavior reset "
+        "(default: carried across resets, as the authors' code does)",
+    )
+    kl_cutoff: Literal["check", "enforce"] = Field(
+        default="check",
+        description="check: before each minibatch step, a seed whose KL on that minibatch exceeds target_kl stops "
+        "(Algorithm 2 as the authors implement it; the step that crosses is kept). enforce: after each step the "
+        "KL over the whole buffer is measured and a step that takes it above target_kl is undone, so the "
+        "behavior never ends an update farther than target_kl",
+    )
+
+    identity_defaults: ClassVar[dict] = {"reset_moments": False, "kl_cutoff": "check"}
+
+    @model_validator(mode="after")
+    def _enforce_needs_a_cutoff(self):
+        if self.kl_cutoff == "enforce" and self.target_kl is None:
+            raise ValueError("kl_cutoff: enforce needs a target_kl to enforce")
+        return self

@@ -3,7 +3,9 @@ and its registry entry (class: :mod:`maprops.samplers.ma_props`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from maprops.kinds.base import SamplerKind, Style
 from maprops.kinds.behavior import BehaviorSamplerConfig
@@ -11,6 +13,14 @@ from maprops.kinds.behavior import BehaviorSamplerConfig
 
 class MaPropsConfig(BehaviorSamplerConfig):
     kind: Literal["ma_props"] = "ma_props"
+    delta_phi: Literal["network", "tabular"] = Field(
+        default="network",
+        description="network: the paper's MLP adjustment on the joint observation; tabular (beyond the paper, "
+        "Assumption 1's parameterization): one adjustment per (joint state, joint action), for games with "
+        "enumerable joint states",
+    )
+
+    identity_defaults: ClassVar[dict] = {**BehaviorSamplerConfig.identity_defaults, "delta_phi": "network"}
 
 
 KIND = SamplerKind(

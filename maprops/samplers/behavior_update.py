@@ -10,6 +10,10 @@ of the seeds being computed have stopped, the rest are gathered into smaller ten
 seeds cost no arithmetic, see :class:`WorkingSeeds`). There is no importance weighting
 anywhere: the behavior policy only decides which data gets collected.
 
+With ``kl_cutoff: enforce`` (beyond the paper) the check moves after the step and covers the
+whole buffer: a step that takes a seed's KL above ``target_kl`` is undone (parameters and Adam
+state) and the seed stops, so no update ends farther from the target than ``target_kl``.
+
 The gradient is written by hand: d loss / d r is ``1/B`` where ``r >= 1 - eps`` (inside the
 clip range both branches are ``r``; above it the max picks ``r``; below it the max is the
 constant ``1 - eps``) and 0 elsewhere; the policy turns d loss / d log pi_phi into parameter
@@ -99,6 +103,19 @@ class WorkingSeeds:
         optimizer.put(self.optimizer, self.ids)
 
 
+def approx_kl(log_ratio: torch.Tensor) -> torch.Tensor:
+    """The k3 estimate of KL(pi_theta || pi_phi) per seed from ``log(pi_phi / pi_theta)`` of
+    samples drawn under the target ``[S, B]`` (nonnegative, unbiased)."""
+    return (log_ratio.exp() - 1 - log_ratio).mean(1)
+
+
+def buffer_kl(work: WorkingSeeds) -> torch.Tensor:
+    """:func:`approx_kl` over the working seeds' whole buffer, at their current parameters."""
+    every = torch.arange(work.target.shape[1]).expand(work.target.shape[0], -1)
+    log_prob, _ = work.policy.log_prob(work.params, every)
+    return approx_kl(log_prob - work.target)
+
+
 def behavior_update(
     params: torch.Tensor,
     optimizer: StackedAdam,
@@ -112,6 +129,7 @@ def behavior_update(
     ``target_log_prob [S, M]`` is log pi_theta of the buffer's joint actions. Returns the number
     of minibatch steps taken by the block (the slowest seed)."""
     data_size = target_log_prob.shape[1]
+    enforce = config.kl_cutoff == "enforce"
     work = WorkingSeeds(params, optimizer, policy, target_log_prob)
     lower = 1.0 - config.clip_coef
     steps = 0
@@ -124,9 +142,8 @@ def behavior_update(
             log_prob, ctx = work.policy.log_prob(work.params, idx)
             log_ratio = log_prob - work.target.gather(1, idx)
             ratio = log_ratio.exp()
-            if config.target_kl is not None:
-                approx_kl = ((ratio - 1) - log_ratio).mean(1)
-                work.active &= approx_kl <= config.target_kl
+            if config.target_kl is not None and not enforce:
+                work.active &= approx_kl(log_ratio) <= config.target_kl
                 if not bool(work.active.any()):
                     work.write_back()
                     return steps
@@ -134,7 +151,15 @@ def behavior_update(
             grad = work.optimizer.grad
             work.policy.backward(work.params, ctx, d_log_prob, grad.view_as(work.params))
             clip_grad_norm_(grad, len(work.active), config.max_grad_norm)
+            before = work.optimizer.snapshot() if enforce else None
             work.optimizer.step(mask=work.active)
             steps += 1
+            if enforce:
+                crossed = work.active & (buffer_kl(work) > config.target_kl)
+                work.optimizer.restore(before, crossed)
+                work.active &= ~crossed
+                if not bool(work.active.any()):
+                    work.write_back()
+                    return steps
     work.write_back()
     return steps

@@ -80,6 +80,10 @@ class MaPropsSampler:
 
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
+        if config.delta_phi == "tabular":
+            from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
+
+            return TabularMaPropsSampler(config, game, rng)
         return cls(config, game.obs_dim, game.n_actions, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
@@ -108,6 +112,8 @@ class MaPropsSampler:
 
     def update(self, target_params, data: BehaviorData, tag) -> None:
         self.reset_to_target()
+        if self.config.reset_moments:
+            self.optimizer.reset_state()
         policy = _CentralizedPolicy.of_buffer(self.mlp, data, self.n_actions)
         target_joint = self.joint_actions_target(policy)
         self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)

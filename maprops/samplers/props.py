@@ -88,6 +88,8 @@ class PropsSampler:
 
     def update(self, target_params: torch.Tensor, data: BehaviorData, tag) -> None:
         self.reset_to_target(target_params)
+        if self.config.reset_moments:
+            self.optimizer.reset_state()
         target_joint = data.target_log_probs.gather(-1, data.actions.unsqueeze(-1)).squeeze(-1).sum(-1)
         policy = _ProductPolicy(self.actors, data.obs, data.actions, data.states, data.state_obs)
         self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)

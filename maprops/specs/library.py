@@ -351,10 +351,13 @@ class SpecLibrary:
         row = self.table3.rows[game.hyperparams]
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
         ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
-        sampler_settings: dict[str, Any] = {"kind": sampler}
+        sampler_settings: dict[str, Any] = {}
         if SAMPLERS[sampler].has_behavior_update:
             typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
             sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
+        # every field of the sampler's model, so an override can name any of them (the ones the
+        # tables do not set keep the model's default: the beyond-the-paper variants, off)
+        sampler_settings = SAMPLERS[sampler].config(**sampler_settings).model_dump(mode="json")
         game_config = game.to_config(panel.variant)
         fixed = figure.experiment == "fixed_target"
         return {
