@@ -42,6 +42,21 @@ GameConfig = Annotated[Union[tuple(kind.config for kind in GAMES.values())], Fie
 SamplerConfig = Annotated[Union[tuple(kind.config for kind in SAMPLERS.values())], Field(discriminator="kind")]  # noqa: UP007
 
 
+def sampler_misfit(sampler, game_kind: str) -> str | None:
+    """Why a sampler config cannot play a game kind, or None: samplers and settings that count
+    visits per joint state need the game to enumerate its joint states."""
+    if GAMES[game_kind].enumerable_states:
+        return None
+    fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
+    if SAMPLERS[sampler.kind].needs_enumerable_states:
+        what = f"sampler {sampler.kind!r}"
+    elif getattr(sampler, "delta_phi", None) == "tabular":
+        what = "a tabular delta_phi"
+    else:
+        return None
+    return f"{what} needs a game with enumerable joint states ({fits}); game kind {game_kind!r} has none"
+
+
 def sampler_config(kind: str, **settings):
     """The sampler config of ``kind`` with ``settings`` (none for on-policy sampling)."""
     return sampler_kind(kind).config(**settings)
@@ -111,17 +126,9 @@ class RunSpec(Frozen):
 
     @model_validator(mode="after")
     def _sampler_fits_the_game(self) -> RunSpec:
-        if getattr(self.sampler, "delta_phi", None) == "tabular" and not GAMES[self.game.kind].enumerable_states:
-            fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
-            raise ValueError(
-                f"a tabular delta_phi needs a game with enumerable joint states ({fits}); game kind {self.game.kind!r} has none"
-            )
-        if SAMPLERS[self.sampler.kind].needs_enumerable_states and not GAMES[self.game.kind].enumerable_states:
-            fits = ", ".join(name for name, kind in GAMES.items() if kind.enumerable_states)
-            raise ValueError(
-                f"sampler {self.sampler.kind!r} needs a game with enumerable joint states ({fits}); "
-                f"game kind {self.game.kind!r} has none"
-            )
+        reason = sampler_misfit(self.sampler, self.game.kind)
+        if reason:
+            raise ValueError(reason)
         return self
 
     @model_validator(mode="after")

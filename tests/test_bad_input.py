@@ -34,7 +34,7 @@ CASES = [
         "samplers: [on_policy, props, ma_props]",
         "samplers: [on_policy, propz]",
         "samplers.1",
-        "'on_policy', 'props', 'ma_props' or 'ros'",
+        "unknown sampler 'propz' (did you mean props?); known: on_policy, props",
     ),
     ("missing game", "figures/fig5.yaml", "game: lbf,", "game: lbf_large,", "panels.2.game", "unknown game 'lbf_large'"),
     (

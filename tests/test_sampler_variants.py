@@ -1,6 +1,10 @@
 """The beyond-the-paper behavior variants: tabular Delta_phi, Adam moments reset at every
 behavior reset, and the KL cut-off enforced after each step."""
 
+import re
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +19,7 @@ from maprops.samplers.behavior_update import approx_kl
 from maprops.samplers.ma_props import MaPropsSampler
 from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
 from maprops.samplers.props import PropsSampler
+from maprops.specs import SpecErrors, SpecLibrary
 from maprops.train import COLUMNS, behavior_data, train
 from tests.helpers import GRIDWORLD_SETTINGS, tiny_spec
 
@@ -119,3 +124,46 @@ def test_variants_at_their_defaults_leave_the_run_identity_unchanged():
     assert tiny_spec("ma_props", reset_moments=True).run_id() != printed.run_id()
     with pytest.raises(ValueError, match="kl_cutoff: enforce needs a target_kl"):
         sampler_config("ma_props", kl_cutoff="enforce", target_kl=None)
+
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+def spec_copy(tmp_path, variants_yaml: str | None = None, figure_samplers: str | None = None) -> Path:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    if variants_yaml is not None:
+        (specs / "samplers.yaml").write_text(variants_yaml)
+    if figure_samplers is not None:
+        fig = specs / "figures" / "fig4a.yaml"
+        fig.write_text(re.sub(r"^samplers: .*$", f"samplers: {figure_samplers}", fig.read_text(), flags=re.M))
+    return specs
+
+
+def test_a_named_variant_is_a_curve_of_its_own_with_the_base_samplers_runs(tmp_path):
+    library = SpecLibrary(spec_copy(tmp_path, figure_samplers="[on_policy, props, ma_props, ma_props_tabular, ros]"))
+    cells = library.cells("fig4a", "smoke")
+    by_name = {(c.panel.game, c.sampler): c.run for c in cells}
+    plain, tabular = by_name[("gridworld", "ma_props")], by_name[("gridworld", "ma_props_tabular")]
+    assert tabular.sampler.kind == "ma_props" and tabular.sampler.delta_phi == "tabular"
+    assert tabular.model_copy(update={"sampler": plain.sampler}).run_id() == plain.run_id()  # only the sampler differs
+    assert by_name[("gridworld", "ros")].sampler.kind == "ros"
+    assert ("boulderpush", "ma_props") in by_name and ("boulderpush", "ros") not in by_name  # no curve where it cannot play
+
+
+@pytest.mark.parametrize(
+    "variants, figure_samplers, where, message",
+    [
+        ("variants:\n  x:\n    sampler: ma_props\n    label: X\n    why: y\n    set: {delta_pi: tabular}\n",
+         None, "samplers.yaml:6: variants.x.set.delta_pi", "unknown setting (sampler 'ma_props')"),
+        ("variants:\n  props:\n    sampler: ma_props\n    label: X\n    why: y\n    set: {reset_moments: true}\n",
+         None, "samplers.yaml:2: variants.props", "'props' is a registered sampler"),
+        (None, "[ma_props, ma_props_tabluar]", "fig4a.yaml", "unknown sampler 'ma_props_tabluar' (did you mean ma_props_tabular?)"),
+        (None, "[ma_props, ma_props]", "fig4a.yaml", "lists ma_props more than once"),
+    ],
+)  # fmt: skip
+def test_bad_variants_are_refused_at_their_line(tmp_path, variants, figure_samplers, where, message):
+    with pytest.raises(SpecErrors) as err:
+        SpecLibrary(spec_copy(tmp_path, variants, figure_samplers))
+    text = str(err.value)
+    assert where in text and message in text, text

@@ -158,7 +158,7 @@ def run_validate(root: Path, capsys) -> str:
             "samplers: [on_policy, props, ma_props]",
             "samplers: [on_policy, prop]",
             "samplers.1",
-            "'on_policy', 'props', 'ma_props' or 'ros'",
+            "unknown sampler 'prop' (did you mean props?); known: on_policy, props",
         ),
         ("figures/fig12.yaml", "algorithm: ippo", "algorithm: ipo", "algorithm", "'mappo' or 'ippo'"),
         ("figures/fig12.yaml", "seeds: 100", "seeds: -3", "seeds", "greater than or equal to 1"),

@@ -69,7 +69,9 @@ class FigureSpec(Frozen):
     algorithm: Algorithm
     metric: Metric
     ylabel: str
-    samplers: tuple[SamplerKind, ...] = Field(min_length=1)
+    samplers: tuple[str, ...] = Field(
+        min_length=1, description="registered samplers (maprops/kinds/) or variants named in specs/samplers.yaml, one curve each"
+    )
     seeds: Int = Field(ge=1, description="seeds 0..seeds-1 per cell")
     seed_block: SeedBlock = Field(
         default=AUTO,
@@ -77,6 +79,14 @@ class FigureSpec(Frozen):
     )
     panels: tuple[Panel, ...] = Field(min_length=1)
     overrides: Overrides = Field(default={}, description="run-spec overrides for every cell of the figure")
+
+    @field_validator("samplers")
+    @classmethod
+    def _each_sampler_once(cls, samplers):
+        twice = sorted({s for s in samplers if samplers.count(s) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return samplers
 
     @field_validator("samples")
     @classmethod

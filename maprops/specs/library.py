@@ -15,12 +15,13 @@ at load time, so a bad one is a ``FILE:LINE`` error before anything runs.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maprops.config import MLEConfig, PPOConfig, RunSpec
+from maprops.config import MLEConfig, PPOConfig, RunSpec, sampler_misfit
 from maprops.kinds import SAMPLERS
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
@@ -29,6 +30,7 @@ from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
 from maprops.specs.overrides import NamedValue, NamedValues, OverrideError, apply_overrides, check_paths, validate_run
+from maprops.specs.sampler_variants import SAMPLERS_FILE, SamplerVariant, SamplerVariants
 
 HYPERPARAM_FILES = {
     "table1": Table1,
@@ -69,6 +71,7 @@ class SpecLibrary:
         self.named_values = NamedValues()
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
+        self.sampler_variants: dict[str, SamplerVariant] = {}
         self.claims = ClaimsSpec()
         self._lines: dict[str, tuple[Path, dict]] = {}
         errors: list[SpecError] = []
@@ -128,6 +131,9 @@ class SpecLibrary:
             self.named_values = NamedValues(paths=named or {})
         scales = self._load(self.root / "scales.yaml", Scales, errors)
         self.scales = dict(scales.scales) if scales else {}
+        if (self.root / SAMPLERS_FILE).is_file():
+            variants = self._load(self.root / SAMPLERS_FILE, SamplerVariants, errors)
+            self.sampler_variants = dict(variants.variants) if variants else {}
 
     # -- cross references ------------------------------------------------------------------
     def _check_references(self, errors: list[SpecError]) -> None:
@@ -154,10 +160,34 @@ class SpecLibrary:
                         f"{game.budget.total_steps} is smaller than one PPO batch ({batch}, Table 3 row {game.hyperparams!r})",
                     )
                 )
+        if self.sampler_variants:
+            path, lines = self._lines[str(self.root / SAMPLERS_FILE)]
+            for name, variant in self.sampler_variants.items():
+                for key, message in variant.errors():
+                    errors.append(
+                        field_error(path, lines, ("variants", name, "set", key), f"{message} (sampler {variant.sampler!r})")
+                    )
         for name, figure in self.figures.items():
             path, lines = self._lines[str(self.root / "figures" / f"{name}.yaml")]
+            for i, sampler in enumerate(figure.samplers):
+                if sampler not in SAMPLERS and sampler not in self.sampler_variants:
+                    known = [*SAMPLERS, *self.sampler_variants]
+                    close = difflib.get_close_matches(sampler, known, n=1, cutoff=0.6)
+                    hint = f" (did you mean {close[0]}?)" if close else ""
+                    where = f"; or name a variant in {SAMPLERS_FILE}"
+                    errors.append(
+                        field_error(
+                            path, lines, ("samplers", i), f"unknown sampler {sampler!r}{hint}; known: {', '.join(known)}{where}"
+                        )
+                    )
             for i, panel in enumerate(figure.panels):
                 self._check_game(panel, path, lines, ("panels", i), errors)
+            if errors:
+                continue
+            for i, sampler in enumerate(figure.samplers):
+                reasons = [self.misfit(sampler, panel.game) for panel in figure.panels]
+                if all(reasons):
+                    errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
                 if panel.sweep is not None:
                     self._check_sweep_reference(figure, panel, path, lines, ("panels", i, "sweep"), errors)
         for name, sweep in self.sweeps.items():
@@ -179,7 +209,10 @@ class SpecLibrary:
         """Every figure and panel override names a real field of its runs and gives it a valid
         value, for every cell it concerns (at full scale; scales only cap budgets)."""
         path, lines = self._spec_lines("figures", figure.figure)
-        runs = {i: [self._base_run(figure, panel, s) for s in figure.samplers] for i, panel in enumerate(figure.panels)}
+        runs = {
+            i: [self._base_run(figure, panel, s) for s in self.panel_samplers(figure, panel)]
+            for i, panel in enumerate(figure.panels)
+        }
         try:
             check_paths(figure.overrides, [r for rs in runs.values() for r in rs])
         except OverrideError as err:
@@ -188,7 +221,7 @@ class SpecLibrary:
         for i, panel in enumerate(figure.panels):
             try:
                 check_paths(panel.overrides, runs[i])
-                for sampler in figure.samplers:
+                for sampler in self.panel_samplers(figure, panel):
                     self.run_spec(figure, panel, sampler, Scale())
             except OverrideError as err:
                 # a check no single override owns (the budget) goes to the panel's overrides if any
@@ -218,7 +251,7 @@ class SpecLibrary:
         if errors:
             return
         panels = [p for p in figure.panels if study.panels is None or p.game in study.panels]
-        runs = [self._base_run(figure, panel, s) for panel in panels for s in figure.samplers]
+        runs = [self._base_run(figure, panel, s) for panel in panels for s in self.panel_samplers(figure, panel)]
         try:
             check_paths(study.axes, runs)
         except OverrideError as err:
@@ -227,7 +260,7 @@ class SpecLibrary:
         for setting in study.settings():
             try:
                 for panel in panels:
-                    for sampler in figure.samplers:
+                    for sampler in self.panel_samplers(figure, panel):
                         self.run_spec(figure, panel, sampler, Scale(), setting=setting)
             except OverrideError as err:
                 at = (
@@ -285,9 +318,9 @@ class SpecLibrary:
                     f"sweep {panel.sweep!r} trains {sweep.game}/{sweep.variant} with {sweep.algorithm}; this panel needs {panel.game}/{panel.variant} with {figure.algorithm}",
                 )
             )
-        elif figure.experiment != "training" or not {s for s in figure.samplers if SAMPLERS[s].has_behavior_update} <= set(
-            sweep.samplers
-        ):
+        elif figure.experiment != "training" or not {
+            self.base_sampler(s) for s in figure.samplers if self.sampler_kind(s).has_behavior_update
+        } <= set(sweep.samplers):
             errors.append(
                 field_error(
                     path,
@@ -338,6 +371,24 @@ class SpecLibrary:
             raise KeyError(f"unknown scale {name!r}; known: {', '.join(self.scales)}")
         return self.scales[name]
 
+    def misfit(self, sampler: str, game: str) -> str | None:
+        """Why a figure's sampler (a registered one or a named variant) cannot play a game, or None."""
+        settings = self.sampler_variants[sampler].set if sampler in self.sampler_variants else {}
+        return sampler_misfit(self.sampler_kind(sampler).config(**settings), self.games[game].kind)
+
+    def panel_samplers(self, figure: FigureSpec, panel: Panel) -> list[str]:
+        """The figure's samplers that can play this panel's game: a sampler that needs enumerable
+        joint states (the ros oracle, a tabular delta_phi) simply has no curve on a BoulderPush or
+        LBF panel, so one figure can show it where it exists."""
+        return [s for s in figure.samplers if self.misfit(s, panel.game) is None]
+
+    def base_sampler(self, name: str) -> str:
+        """The registered sampler a figure's sampler name trains: itself, or a variant's base."""
+        return self.sampler_variants[name].sampler if name in self.sampler_variants else name
+
+    def sampler_kind(self, name: str):
+        return SAMPLERS[self.base_sampler(name)]
+
     def figure(self, name: str) -> FigureSpec:
         if name not in self.figures:
             raise KeyError(f"unknown figure {name!r}; known: {', '.join(self.figures)}")
@@ -351,13 +402,16 @@ class SpecLibrary:
         row = self.table3.rows[game.hyperparams]
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
         ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
+        kind = self.sampler_kind(sampler)
         sampler_settings: dict[str, Any] = {}
-        if SAMPLERS[sampler].has_behavior_update:
+        if kind.has_behavior_update:
             typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
             sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
+        if sampler in self.sampler_variants:
+            sampler_settings |= self.sampler_variants[sampler].set
         # every field of the sampler's model, so an override can name any of them (the ones the
         # tables do not set keep the model's default: the beyond-the-paper variants, off)
-        sampler_settings = SAMPLERS[sampler].config(**sampler_settings).model_dump(mode="json")
+        sampler_settings = kind.config(**sampler_settings).model_dump(mode="json")
         game_config = game.to_config(panel.variant)
         fixed = figure.experiment == "fixed_target"
         return {
@@ -477,12 +531,12 @@ class SpecLibrary:
         for i, panel in enumerate(figure.panels):
             if games is not None and panel.game not in games:
                 continue
-            for sampler in figure.samplers:
+            for sampler in self.panel_samplers(figure, panel):
                 behavior = None
-                if panel.sweep is not None and SAMPLERS[sampler].has_behavior_update:
+                if panel.sweep is not None and self.sampler_kind(sampler).has_behavior_update:
                     if best_setting is None:
                         continue
-                    behavior = best_setting(panel.sweep, sampler)
+                    behavior = best_setting(panel.sweep, self.base_sampler(sampler))
                 run = self.run_spec(figure, panel, sampler, scale, behavior, setting)
                 cells.append(Cell(i, panel, sampler, run, seeds, block, block_cap=scale.seed_block))
         return cells

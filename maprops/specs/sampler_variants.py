@@ -1,0 +1,60 @@
+"""Named sampler settings (``specs/samplers.yaml``): a registered sampler with some of its
+settings changed, drawn in figures as a curve of its own.
+
+A figure's ``samplers:`` may list such a name beside the registered samplers (``on_policy``,
+``props``, ``ma_props``, ``ros``); its runs are the base sampler's runs with ``set`` applied, so
+they are content-addressed like every other run, and its legend shows ``label``. This is how
+beyond-the-paper options (docs/assumptions.md#beyond-the-paper-sampler-options-the-theory-suggests-off-by-default)
+join a paper figure as extra curves without a new figure or any code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from maprops.kinds import SAMPLERS
+from maprops.spec_types import Frozen
+
+SAMPLERS_FILE = "samplers.yaml"  # optional, in the spec folder's root
+
+
+class SamplerVariant(Frozen):
+    sampler: Literal[tuple(SAMPLERS)]
+    label: str = Field(min_length=1, description="the legend's name for this curve")
+    why: str = Field(min_length=1, description="what the variant tests, in a sentence")
+    set: dict[str, Any] = Field(min_length=1, description="sampler settings that differ from the base sampler's")
+
+    @field_validator("set")
+    @classmethod
+    def _not_the_kind(cls, settings):
+        if "kind" in settings:
+            raise ValueError("the base sampler is 'sampler'; 'set' changes its settings only")
+        return settings
+
+    def errors(self) -> list[tuple[str, str]]:
+        """(key, message) for settings the base sampler's model refuses (checked with its
+        defaults; the figure's own values are checked again when its runs resolve)."""
+        try:
+            SAMPLERS[self.sampler].config(**self.set)
+        except ValidationError as err:
+            return [
+                (str(e["loc"][0]) if e["loc"] else "", "unknown setting" if e["type"] == "extra_forbidden" else e["msg"])
+                for e in err.errors()
+            ]
+        return []
+
+
+class SamplerVariants(Frozen):
+    variants: dict[str, SamplerVariant] = {}
+
+    @field_validator("variants")
+    @classmethod
+    def _names_are_free(cls, variants):
+        for name in variants:
+            if name in SAMPLERS:
+                message = f"{name!r} is a registered sampler; a variant needs a name of its own"
+                raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": (name,)})
+        return variants
