@@ -182,14 +182,15 @@ class SpecLibrary:
                     )
             for i, panel in enumerate(figure.panels):
                 self._check_game(panel, path, lines, ("panels", i), errors)
-            if errors:
-                continue
-            for i, sampler in enumerate(figure.samplers):
-                reasons = [self.misfit(sampler, panel.game) for panel in figure.panels]
-                if all(reasons):
-                    errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
                 if panel.sweep is not None:
                     self._check_sweep_reference(figure, panel, path, lines, ("panels", i, "sweep"), errors)
+            known_games = [panel.game for panel in figure.panels if panel.game in self.games]
+            for i, sampler in enumerate(figure.samplers):
+                if sampler not in SAMPLERS and sampler not in self.sampler_variants:
+                    continue  # reported above
+                reasons = [self.misfit(sampler, game) for game in known_games]
+                if reasons and all(reasons):
+                    errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
         for name, sweep in self.sweeps.items():
             path, lines = self._lines[str(self.root / "sweeps" / f"{name}.yaml")]
             self._check_game(sweep, path, lines, (), errors)
