@@ -320,7 +320,9 @@ class SpecLibrary:
                 )
             )
         elif figure.experiment != "training" or not {
-            self.base_sampler(s) for s in figure.samplers if self.sampler_kind(s).has_behavior_update
+            self.base_sampler(s)
+            for s in figure.samplers
+            if (s in SAMPLERS or s in self.sampler_variants) and self.sampler_kind(s).has_behavior_update
         } <= set(sweep.samplers):
             errors.append(
                 field_error(
