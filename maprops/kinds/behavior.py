@@ -27,7 +27,7 @@ class BehaviorSamplerConfig(Frozen):
     max_grad_norm: Float = Field(default=0.5, gt=0)
     adam_eps: Float = Field(default=1e-5, gt=0)
     hidden_sizes: tuple[Int, ...] = (64, 64)
-    # Beyond the paper (docs/assumptions.md#beyond-the-paper): variants the theory suggests.
+    # Beyond the paper (docs/assumptions.md#beyond-the-paper-sampler-options-the-theory-suggests-off-by-default): variants the theory suggests.
     # At their defaults -- the paper's and the authors' code's behavior -- they are left out
     # of the run's identity, so adding them renamed no existing run.
     reset_moments: bool = Field(
