@@ -4,6 +4,7 @@
 #   snakemake --cores 2 --config scale=smoke                       # every figure, smoke scale
 #   snakemake --cores 2 results/smoke/figures/fig5_matrix.pdf      # one figure, smoke scale
 #   snakemake --cores 2 results/full/sweeps/sweep_nonconflict_19.csv  # Table 1 sweep of one game
+#   snakemake --cores 2 results/smoke/premise.csv                  # App. E premise at uniform policies
 #
 # Config: `scale` (a name in specs/scales.yaml; default full) picks what `all` builds; `specs`
 # (default: the specs/ folder beside this file) lets a researcher point at their own specs;
@@ -144,3 +145,4 @@ include: "pipeline/rules/report.smk"
 include: "pipeline/rules/tables.smk"
 include: "pipeline/rules/sweeps.smk"
 include: "pipeline/rules/studies.smk"
+include: "pipeline/rules/premise.smk"

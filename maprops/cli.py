@@ -1,6 +1,7 @@
 """The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's
 provenance, ``plan`` a target's train jobs and wall time, ``gradient`` a matrix game's exact (and a
-batch's) policy gradients at uniform policies."""
+batch's) policy gradients at uniform policies, ``premise`` whether each game's expected gradient at
+uniform random policies encourages cooperation (the paper's Appendix E premise)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     p_gradient.add_argument("--batch", help="joint actions, agent 1's : agent 2's, actions A, B, C... (e.g. A,B,A,B:B,A,B,A)")
     p_gradient.add_argument("--specs", help="spec folder (default: specs/, else the checkout's)")
 
+    p_premise = sub.add_parser(
+        "premise",
+        help="under uniform random policies: joint-reward and penalty events per episode, and each agent's "
+        "expected policy gradient on its cooperative action, with 95%% CIs (docs/premise.md)",
+    )
+    p_premise.add_argument("games", nargs="*", metavar="GAME", help="games of specs/games (default: every game)")
+    p_premise.add_argument("--variant", help="only this reward variant (default: every variant of each game)")
+    p_premise.add_argument("--episodes", type=int, default=20000, help="episodes per game and variant (default 20000)")
+    p_premise.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_premise.add_argument("--specs", help="spec folder (default: specs/, else the checkout's)")
+    p_premise.add_argument("--csv", help="also write one row per (game, variant, agent) to this CSV (atomically)")
+
     args = parser.parse_args(argv)
     if args.command == "validate":
         from maprops.specs.validate import validate_main
@@ -65,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         from maprops.gradient import gradient_main
 
         return gradient_main(args.game, args.variant, args.batch, args.specs)
+    if args.command == "premise":
+        from maprops.premise import premise_main
+
+        return premise_main(args.games, args.variant, args.episodes, args.seed, args.specs, args.csv)
     return 2
 
 

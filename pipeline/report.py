@@ -353,17 +353,108 @@ def introduction(plan: Plan) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- the premise
+
+
+PREMISE_TITLE = "Premise under uniform random policies (Appendix E)"
+
+
+def premise_path(plan: Plan) -> str:
+    """``maprops premise``'s table for this scale (pipeline/rules/premise.smk builds it)."""
+    return f"{plan.out}/{plan.scale}/premise.csv"
+
+
+def sig(x: float, signed: bool = False) -> str:
+    """3 significant digits, as ``maprops premise`` prints (event rates span 0.001 to 10)."""
+    if x == float("inf"):
+        return "inf"
+    text = f"{x:+.3g}" if signed else f"{x:.3g}"
+    return "0" if text in ("+0", "-0") else text
+
+
+def interval(r, column: str, low: str, high: str, signed: bool = False) -> str:
+    return f"{sig(r[column], signed)} [{sig(r[low], signed)}, {sig(r[high], signed)}]"
+
+
+def premise_row(game: pd.DataFrame) -> list[str]:
+    """One (game, variant): its agents' rows of the premise table."""
+    first = game.iloc[0]
+    matrix = pd.notna(first["p_optimal"])
+    gradients = []
+    for _, r in game.iterrows():
+        sampled = interval(r, "gradient", "gradient_low", "gradient_high", signed=True)
+        if matrix:
+            gradients.append(
+                f"agent {r['agent']} ({r['cooperative']}): exact {sig(r['exact_gradient'], True)}, sampled {sampled}"
+            )
+        else:
+            gradients.append(f"agent {r['agent']}: {sampled} ({r['agent_verdict']})")
+    if matrix:
+        joint = f"P(optimal) {sig(first['p_optimal'])}; sampled {interval(first, 'joint_per_episode', 'joint_low', 'joint_high')}"
+        cooperative = "its part of an optimal joint action"
+    else:
+        joint = interval(first, "joint_per_episode", "joint_low", "joint_high")
+        cooperative = first["cooperative"]
+    has_penalties = pd.notna(first["penalties_per_episode"])
+    penalties = interval(first, "penalties_per_episode", "penalties_low", "penalties_high") if has_penalties else "—"
+    ratio = f"{sig(first['ratio'])}x" if has_penalties else "—"
+    return [
+        f"{first['game']}/{first['variant']}",
+        cooperative,
+        joint,
+        penalties,
+        ratio,
+        "<br>".join(gradients),
+        f"**{first['premise']}**",
+    ]
+
+
+def premise_section(plan: Plan) -> list[str]:
+    """The premise table, or "not run" when ``maprops premise`` has not written it yet."""
+    path = premise_path(plan)
+    lines = [
+        f"## {PREMISE_TITLE}",
+        "",
+        "The paper rescales some games' rewards so that, with every agent playing uniformly at random "
+        "(the policies at initialisation), each agent's expected policy gradient encourages cooperation. "
+        "`maprops premise` plays each game and variant with uniform random policies and reports the "
+        "cooperative reward events and the penalized lone attempts per episode, and each agent's gradient "
+        "of its expected discounted return with respect to a logit bias on its cooperative action "
+        "(REINFORCE over episodes; matrix games also exactly). The premise **holds** when every agent's "
+        "gradient is positive with its whole 95% CI (matrix games: the exact gradient), **FAILS** when "
+        "some agent's lies below 0 (or an exact gradient is 0), and is **inconclusive** otherwise. "
+        "CIs: normal approximation over episodes. See docs/premise.md.",
+        "",
+    ]
+    if not Path(path).is_file():
+        return lines + [f"Premise: **{NOT_RUN}** ({path} does not exist yet; `snakemake {path}` builds it).", ""]
+    data = pd.read_csv(path)
+    header = [
+        "game/variant",
+        "cooperative action",
+        "joint rewards / episode",
+        "penalties / episode",
+        "penalties per joint reward",
+        "gradient on the cooperative action (mean [95% CI])",
+        "premise",
+    ]
+    games = [premise_row(game) for _, game in data.groupby(["game", "variant"], sort=False)]
+    first = data.iloc[0]
+    where = f"Data: {path} ({first['episodes']} episodes per game and variant, seed {first['seed']}, gamma {first['gamma']:g})."
+    return lines + table(header, games) + ["", where, ""]
+
+
 def render(plan: Plan, claims: ClaimsSpec) -> str:
     """The whole report as Markdown."""
     lines = introduction(plan)
     if not claims.claims:
-        return "\n".join(lines + ["No claims: the spec folder has no claims.yaml, or it lists none.", ""])
+        return "\n".join(lines + ["No claims: the spec folder has no claims.yaml, or it lists none.", "", *premise_section(plan)])
     tables = read_tables(tables_read(plan, claims))
     results = {claim.id: evaluate(plan, claim, tables) for claim in claims.claims}
     lines += summary(claims, results, plan)
     for claim in claims.claims:
         lines += claim_section(claim, results[claim.id], plan)
-    return "\n".join(lines)
+    return "\n".join(lines + premise_section(plan))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -235,8 +235,9 @@ def test_shipped_claims_without_results_are_all_not_run(tmp_path, library):
     for cells in rows.values():
         verdicts_shown = {re.sub(r"^\d+: ", "", part) for c in cells for part in c.split("; ")}
         assert verdicts_shown <= {NOT_RUN, "—"}, cells
-    sections = report.split("\n## ")[1:]
+    *sections, premise = report.split("\n## ")[1:]
     assert len(sections) == len(rows)
+    assert premise.startswith("Premise under uniform random policies (Appendix E)") and "Premise: **not run**" in premise
     assert all(
         re.findall(r"Verdict: \*\*(.+?)\*\*", s) and set(re.findall(r"Verdict: \*\*(.+?)\*\*", s)) == {NOT_RUN} for s in sections
     )

@@ -12,7 +12,7 @@ from per-seed streams, so a seed's trajectory never depends on its block.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
@@ -25,6 +25,11 @@ class StepResult:
     done: torch.Tensor  # [S, E] bool: the episode ended at this step (terminated or truncated)
     success: torch.Tensor  # [S, E] bool: the episode that ended here solved the task
     truncated: torch.Tensor  # [S, E] bool: the episode ended by the time limit (subset of done)
+    # What happened on this step, read-only, for analysis (``maprops premise``); training ignores
+    # it. ``"joint"`` [S, E]: cooperative reward events (the team's success: a joint push, a food
+    # loaded, the team cell reached together, an optimal joint action); ``"lone"`` [S, E, N]:
+    # each agent's penalized attempt at it without the others. A core lists only what it has.
+    events: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class BatchedGame(Protocol):
@@ -47,6 +52,10 @@ class BatchedGame(Protocol):
 
     def state_index(self, obs: torch.Tensor) -> torch.Tensor:
         """A finite game's joint-state id for each observation ``[S, E, N, d] -> [S, E]``."""
+
+    # Optional, for ``maprops premise``: ``cooperative_actions()`` -> bool ``[S, E, N, K]`` (or
+    # broadcastable to it): each agent's cooperative action(s) in the current state, the
+    # actions a logit bias is put on; ``cooperative_label`` says in words which they are.
 
 
 class JointActionCount:

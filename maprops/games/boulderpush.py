@@ -52,6 +52,7 @@ N_DIRECTIONS = len(MOVES)
 
 class BoulderPushGame(JointActionCount):
     obs_bounds = (0.0, 1.0)
+    cooperative_label = "a move in the push direction"
 
     def __init__(
         self,
@@ -236,4 +237,13 @@ class BoulderPushGame(JointActionCount):
         self._boulder = torch.where(done.unsqueeze(-1), fresh_boulder, new_boulder)
         self._dir = torch.where(done, fresh_dir, direction)
         self._t = torch.where(done, 0, t)
-        return StepResult(obs=self._obs(), rewards=rewards, done=done, success=success, truncated=truncated)
+        # Read-only event counts (maprops premise): joint pushes, and each agent's penalized bumps.
+        events = {"joint": push.float(), "lone": bumps}
+        return StepResult(obs=self._obs(), rewards=rewards, done=done, success=success, truncated=truncated, events=events)
+
+    def cooperative_actions(self) -> torch.Tensor:
+        """``[S, E, N, 4]`` bool: every agent's move in the boulder's push direction, the only
+        move that can take part in a joint push (``maprops premise``)."""
+        s, e = self._dir.shape
+        heading = torch.nn.functional.one_hot(self._dir, N_DIRECTIONS).bool()
+        return heading.unsqueeze(-2).expand(s, e, self.n_agents, N_DIRECTIONS)

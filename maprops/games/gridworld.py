@@ -31,6 +31,7 @@ class GridWorldGame(JointActionCount):
     random_numbers_per_step = 0
     random_numbers_per_reset = 0
     obs_bounds = (0.0, 1.0)
+    cooperative_label = "a move toward the team cell"
 
     def __init__(
         self,
@@ -103,6 +104,7 @@ class GridWorldGame(JointActionCount):
     def step(self, actions: torch.Tensor, uniforms=None) -> StepResult:
         pos = self.moves[self._pos, actions]
         reward, terminal, success = self.outcome(pos)
+        at_team = pos == self.team_cell  # [S, E, N]
         t = self._t + 1
         truncated = (t >= self.max_episode_steps) & ~terminal
         done = terminal | truncated
@@ -114,7 +116,18 @@ class GridWorldGame(JointActionCount):
             done=done,
             success=success,
             truncated=truncated,
+            events={"joint": success.float(), "lone": (at_team & ~success.unsqueeze(-1)).float()},
         )
+
+    def cooperative_actions(self) -> torch.Tensor:
+        """``[S, E, N, 4]`` bool: the moves that take each agent strictly closer (in grid steps)
+        to the team cell from where it stands now -- up and left from the centre of the shipped
+        3x3 grid, one of them on the top row or left column (``maprops premise``)."""
+        cells = torch.arange(self.size * self.size)
+        row, col = cells // self.size, cells % self.size
+        team_row, team_col = divmod(self.team_cell, self.size)
+        distance = (row - team_row).abs() + (col - team_col).abs()  # [cells]
+        return distance[self.moves[self._pos]] < distance[self._pos].unsqueeze(-1)
 
     # --- what the exact TV metric needs -------------------------------------------------
     def state_index(self, obs: torch.Tensor) -> torch.Tensor:

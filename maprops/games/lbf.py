@@ -49,6 +49,7 @@ from maprops.games.base import JointActionCount, StepResult
 from maprops.kinds.lbf import LBFParams
 
 N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
+LOAD = 5
 SEED_RANGE = 2**31 - 1
 
 
@@ -70,6 +71,7 @@ class LBFGame(JointActionCount):
 
     random_numbers_per_reset = 1  # the seed of each entry's reset
     random_numbers_per_step = 1  # the seed of an automatic reset when the episode ends
+    cooperative_label = "load"
 
     def __init__(
         self,
@@ -176,9 +178,16 @@ class LBFGame(JointActionCount):
         rewards = np.empty((s * e, self.n_agents), dtype=np.float32)
         done = np.zeros(s * e, dtype=bool)
         success = np.zeros(s * e, dtype=bool)
+        loaded = np.zeros(s * e, dtype=np.float32)  # foods collected on this step
+        lone = np.zeros((s * e, self.n_agents), dtype=np.float32)  # loads that fell short
         for i, env in enumerate(self.envs):
+            # A load reaches the package's loading code iff food is adjacent (else it is a no-op).
+            tries = [a == LOAD and env.adjacent_food(*p.position) > 0 for a, p in zip(joint[i], env.players)]
+            foods = np.count_nonzero(env.field)
             o, r, ended, _, _ = env.step(joint[i])
             rewards[i] = r
+            loaded[i] = foods - np.count_nonzero(env.field)
+            lone[i] = [tried and reward <= 0 for tried, reward in zip(tries, r)]  # a successful load pays > 0
             if ended:
                 done[i] = True
                 success[i] = not env.field.any()
@@ -193,4 +202,11 @@ class LBFGame(JointActionCount):
             done=done_t,
             success=success_t,
             truncated=done_t & ~success_t,
+            events={"joint": torch.from_numpy(loaded).view(s, e), "lone": torch.from_numpy(lone).view(s, e, self.n_agents)},
         )
+
+    def cooperative_actions(self) -> torch.Tensor:
+        """``[1, 1, N, 6]`` bool: every agent's load action (``maprops premise``)."""
+        mask = torch.zeros(1, 1, self.n_agents, N_ACTIONS, dtype=torch.bool)
+        mask[..., LOAD] = True
+        return mask

@@ -20,6 +20,7 @@ class MatrixGame(JointActionCount):
     obs_bounds = (0.0, 1.0)
     obs_dim = 1
     n_states = 1
+    cooperative_label = "its action in an optimal joint action"
 
     @classmethod
     def from_config(cls, config):
@@ -37,8 +38,10 @@ class MatrixGame(JointActionCount):
             )
         self.payoffs = table.reshape(-1, self.n_agents)  # [joint action, agent]
         self.optimal_mask = torch.zeros(self.n_joint_actions, dtype=torch.bool)
+        self._cooperative = torch.zeros(self.n_agents, max(self.n_actions), dtype=torch.bool)
         for joint in optimal:
             self.optimal_mask[encode_joint(torch.tensor(joint), self.n_actions)] = True
+            self._cooperative[torch.arange(self.n_agents), torch.tensor(joint)] = True
 
     def _obs(self, batch: tuple[int, int]) -> torch.Tensor:
         return torch.ones(*batch, self.n_agents, 1)
@@ -55,7 +58,13 @@ class MatrixGame(JointActionCount):
             done=torch.ones(batch, dtype=torch.bool),
             success=self.optimal_mask[joint],
             truncated=torch.zeros(batch, dtype=torch.bool),
+            events={"joint": self.optimal_mask[joint].float()},
         )
+
+    def cooperative_actions(self) -> torch.Tensor:
+        """``[1, 1, N, K]`` bool: each agent's actions that appear in some declared optimal
+        joint action (``maprops premise``)."""
+        return self._cooperative[None, None]
 
     def state_index(self, obs: torch.Tensor) -> torch.Tensor:
         return torch.zeros(obs.shape[:2], dtype=torch.int64)

@@ -3,7 +3,9 @@
 # By default (`--config report=available`) the report reads only the per-seed tables already on
 # disk, so asking for it never starts training: a missing table shows as "not run". With
 # `--config report=complete` every table the claims read is an input, so Snakemake builds them
-# (and trains what they need) first. Include after figures.smk (paper_report uses shipped_only).
+# (and trains what they need) first. The same holds for the Appendix E premise table
+# ({OUT}/{scale}/premise.csv, pipeline/rules/premise.smk), which the report renders at its end.
+# Include after figures.smk (paper_report uses shipped_only).
 
 REPORT_MODES = ("available", "complete")
 
@@ -20,10 +22,19 @@ def report_tables(wc):
     return tables if mode == "complete" else [t for t in tables if Path(t).is_file()]
 
 
+def report_premise(wc):
+    """The premise table (pipeline/rules/premise.smk): if on disk, or always (report=complete)."""
+    from pipeline.report import premise_path
+
+    path = premise_path(plan(wc.scale))
+    return [path] if config.get("report", "available") == "complete" or Path(path).is_file() else []
+
+
 rule report:
     input:
         claims=[p for p in [Path(SPECS) / "claims.yaml"] if p.is_file()],
         tables=report_tables,
+        premise=report_premise,
         script=PIPELINE / "report.py",
     output:
         f"{OUT}/{{scale}}/REPORT.md",
