@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     p_show.add_argument("result", help="a seed-block result CSV")
 
     p_plan = sub.add_parser("plan", help="list a target's train jobs with estimated minutes; forecast the wall time on N cores")
-    p_plan.add_argument("target", help="figure, study or sweep name (fig5), or a file Snakemake builds (paper_figs/fig5.pdf)")
+    p_plan.add_argument(
+        "target", help="figure, study, sweep or calibration name (fig5), or a file Snakemake builds (paper_figs/fig5.pdf)"
+    )
     p_plan.add_argument(
         "--cores", type=int, default=2, help="train jobs at once (default 2); sizes seed_block: auto as snakemake would"
     )

@@ -10,6 +10,9 @@ tree, ``results`` for the shipped specs, see the Snakefile):
 - ``{out}/{scale}/figures/{figure}.pdf|png``          the figure; full scale is copied to paper_figs/
 - ``{out}/{scale}/studies/{study}.csv|.seeds.csv|.md|.pdf|.png``  a study's curves, per-seed
   values, table of final values and differences, and figure (a row per setting)
+- ``{out}/{scale}/calibrations/{name}.md|.csv``       a calibration's table: one row per candidate
+  (on-policy final value, 95% CI, whether it meets the criterion, the chosen one); beside it
+  ``.curves.csv|.seeds.csv|.inputs.json``, its aggregation
 - ``{out}/{scale}/REPORT.md``                          the claims report
 
 A run's directory is named by the hash of its resolved spec, so every figure, study, sweep and
@@ -37,6 +40,7 @@ from pathlib import Path
 
 from maprops.kinds import GAMES
 from maprops.specs import Cell, SpecLibrary
+from maprops.specs.calibrations import only_on_policy, resolved_settings
 from pipeline.resources import JOB_SLACK, auto_block, train_seconds
 
 AUTO = "auto"
@@ -89,10 +93,14 @@ class Plan:
         return {name: self.library.study_cells(name, self.scale) for name in self.library.studies}
 
     @cached_property
+    def _calibration_cells(self) -> dict[str, list[Cell]]:
+        return {name: self.library.calibration_cells(name, self.scale) for name in self.library.calibrations}
+
+    @cached_property
     def runs(self) -> dict[str, str]:
-        """run_id -> canonical run spec JSON, for every run any figure, study or sweep needs at
-        this scale."""
-        cells = [c for cs in (*self._cells.values(), *self._study_cells.values()) for c in cs]
+        """run_id -> canonical run spec JSON, for every run any figure, study, sweep or
+        calibration needs at this scale."""
+        cells = [c for cs in (*self._cells.values(), *self._study_cells.values(), *self._calibration_cells.values()) for c in cs]
         cells += [c for cs in self._sweep_cells.values() for _, c in cs]
         return {c.run.run_id(): c.run.canonical_json() for c in cells}
 
@@ -159,6 +167,50 @@ class Plan:
             )
         return out
 
+    @property
+    def calibrations(self) -> list[str]:
+        return list(self.library.calibrations)
+
+    def calibration_cells(self, name: str) -> list[Cell]:
+        """One on-policy cell per candidate, in the spec's order (never any other sampler)."""
+        return only_on_policy(self._calibration_cells[name], name)
+
+    def calibration_inputs(self, name: str) -> list[str]:
+        return sorted({path for cell in self.calibration_cells(name) for path in self.cell_files(cell)})
+
+    def calibration_manifest(self, name: str) -> dict:
+        """The aggregation manifest of a calibration: one curve per candidate (its label is the
+        curve's setting), of the criterion's metric only."""
+        return {
+            "metrics": [self.library.calibration(name).criterion.metric],
+            "cells": [{"setting": c.setting, **self._cell_entry(c)} for c in self.calibration_cells(name)],
+        }
+
+    def calibration_table_spec(self, name: str) -> dict:
+        """What ``pipeline/calibration.py`` needs beside the per-seed values: the criterion, the
+        fields the candidates set (in the order first written: the param is JSON with sorted
+        keys) and, per candidate in order, its label, its settings as its run plays them and its
+        run."""
+        spec = self.library.calibration(name)
+        cells = self.calibration_cells(name)
+        return {
+            "calibration": name,
+            "title": spec.title,
+            "game": spec.game,
+            "variant": spec.variant,
+            "algorithm": spec.algorithm,
+            "criterion": spec.criterion.model_dump(mode="json"),
+            "fields": list(dict.fromkeys(field for candidate in spec.candidates for field in candidate)),
+            "candidates": [
+                {"label": cell.setting, "settings": settings, "run_id": cell.run.run_id(), "seeds": cell.seeds}
+                for cell, settings in zip(cells, resolved_settings(spec, cells))
+            ],
+        }
+
+    def calibration_path(self, name: str, suffix: str) -> str:
+        """``suffix`` ".md" or ".csv" (the table), ".curves.csv", ".seeds.csv", ".inputs.json"."""
+        return f"{self.out}/{self.scale}/calibrations/{name}{suffix}"
+
     def run_dir(self, run_id: str) -> str:
         return f"results/{self.scale}/runs/{run_id}"
 
@@ -167,16 +219,32 @@ class Plan:
         """run_id -> the time limit (seconds) of its train jobs, for runs some spec trains with
         ``seed_block: auto``: the smallest, over those specs, of JOB_SLACK x the spec's train work
         at one block per cell (each run counted once) / ``cores``. Only cells known before any
-        sweep finishes count; a sweep-chosen cell is a sweep run, limited by its sweep."""
-        groups = [*self._cells.values(), *self._study_cells.values(), *([c for _, c in cs] for cs in self._sweep_cells.values())]
+        sweep finishes count; a sweep-chosen cell is a sweep run, limited by its sweep.
+
+        A calibration limits only the runs no figure, study or sweep trains: its candidate equal to
+        the game as written is a figure's on-policy run, which keeps that figure's blocks, so adding
+        a calibration never re-blocks (and retrains) a figure's runs."""
+        groups = [
+            *self._cells.values(),
+            *self._study_cells.values(),
+            *([c for _, c in cs] for cs in self._sweep_cells.values()),
+        ]
         limits: dict[str, float] = {}
         for cells in groups:
-            unique = {c.run.run_id(): c for c in cells}
-            total = sum(train_seconds(c.run.canonical_json(), c.seeds) for c in unique.values())
-            for run_id, cell in unique.items():
-                if cell.seed_block == AUTO:
-                    limits[run_id] = min(limits.get(run_id, float("inf")), JOB_SLACK * total / self.cores)
+            self._limit(cells, limits)
+        shared = set(limits)
+        for cells in self._calibration_cells.values():
+            self._limit(cells, limits, skip=shared)
         return limits
+
+    def _limit(self, cells: list[Cell], limits: dict[str, float], skip: set[str] = frozenset()) -> None:
+        """Lower ``limits`` of the ``auto`` runs of one spec's cells (not those in ``skip``) to
+        JOB_SLACK x the spec's train work / cores."""
+        unique = {c.run.run_id(): c for c in cells}
+        total = sum(train_seconds(c.run.canonical_json(), c.seeds) for c in unique.values())
+        for run_id, cell in unique.items():
+            if cell.seed_block == AUTO and run_id not in skip:
+                limits[run_id] = min(limits.get(run_id, float("inf")), JOB_SLACK * total / self.cores)
 
     def block(self, cell: Cell) -> int:
         """The cell's seed block: the spec's (capped) number, or the ``auto`` choice."""

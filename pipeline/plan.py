@@ -9,9 +9,9 @@ on the core that frees up first; aggregation, plots and reports take seconds and
 Longest-first list scheduling finishes within 4/3 of the best possible schedule of the same
 estimates, and never before max(total / cores, longest job).
 
-A target is a figure, study or sweep name (``fig5``) or a file Snakemake builds for one
-(``paper_figs/fig5.pdf``, ``results/smoke/figures/fig5.pdf``, ``results/full/studies/x.md``);
-a path under ``results/<scale>/`` sets the scale.
+A target is a figure, study, sweep or calibration name (``fig5``) or a file Snakemake builds for
+one (``paper_figs/fig5.pdf``, ``results/smoke/figures/fig5.pdf``, ``results/full/studies/x.md``,
+``results/full/calibrations/lbf.md``); a path under ``results/<scale>/`` sets the scale.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "figure", "study" or "sweep"
+    kind: str  # "figure", "study", "sweep" or "calibration"
     name: str
     scale: str | None  # from the path, if it names one
 
@@ -48,21 +48,22 @@ class UnknownTarget(ValueError):
 
 
 def parse_target(text: str, plan_names: dict[str, list[str]]) -> Target:
-    """``fig5``, ``paper_figs/fig5.pdf``, ``results/<scale>/{figures,aggregated,studies,sweeps}/NAME.*``."""
+    """``fig5``, ``paper_figs/fig5.pdf``,
+    ``results/<scale>/{figures,aggregated,studies,sweeps,calibrations}/NAME.*``."""
     path = PurePosixPath(text)
     name = path.name.split(".")[0] if path.suffix else text
     scale = None
-    match = re.match(r"^(?:.*/)?results/([A-Za-z0-9_]+)/(figures|aggregated|studies|sweeps)/[^/]+$", text)
+    match = re.match(r"^(?:.*/)?results/([A-Za-z0-9_]+)/(figures|aggregated|studies|sweeps|calibrations)/[^/]+$", text)
     if match:
         scale = match.group(1)
     elif path.suffix and path.parent.name == "paper_figs":
         scale = "full"
     elif path.suffix or "/" in text:
-        raise UnknownTarget(f"unknown target {text!r}: not a figure, study or sweep name, nor one of their files")
-    for kind in ("figure", "study", "sweep"):
-        if name in plan_names[kind]:
+        raise UnknownTarget(f"unknown target {text!r}: not a figure, study, sweep or calibration name, nor one of their files")
+    for kind in ("figure", "study", "sweep", "calibration"):
+        if name in plan_names.get(kind, ()):
             return Target(kind, name, scale)
-    plural = {"figure": "figures", "study": "studies", "sweep": "sweeps"}
+    plural = {"figure": "figures", "study": "studies", "sweep": "sweeps", "calibration": "calibrations"}
     known = "; ".join(f"{plural[kind]}: {', '.join(names)}" for kind, names in plan_names.items() if names)
     raise UnknownTarget(f"unknown target {text!r}; {known}")
 
@@ -72,6 +73,8 @@ def target_cells(plan: Plan, target: Target) -> list:
     from a sweep needs that whole sweep first, so the sweep's cells stand in for it."""
     if target.kind == "sweep":
         return [cell for _, cell in plan._sweep_cells[target.name]]
+    if target.kind == "calibration":
+        return plan.calibration_cells(target.name)
     if target.kind == "study":
         cells = plan._study_cells[target.name]
         figure = plan.library.study(target.name).figure
@@ -155,7 +158,7 @@ def plan_main(target_text: str, cores: int, scale: str | None, specs: str) -> in
     except KeyError as err:  # unknown scale
         print(f"maprops plan: {err.args[0]}", file=sys.stderr)
         return 2
-    names = {"figure": probe.figures, "study": probe.studies, "sweep": probe.sweeps}
+    names = {"figure": probe.figures, "study": probe.studies, "sweep": probe.sweeps, "calibration": probe.calibrations}
     try:
         target = parse_target(target_text, names)
     except UnknownTarget as err:

@@ -2,9 +2,9 @@
 
 Layout: ``games/*.yaml`` (one game per file, named by its stem), ``hyperparams/{table1,table2,
 table3,behavior,sampling_error}.yaml`` and the optional ``hyperparams/named_values.yaml``,
-``figures/*.yaml`` (one figure per file), ``studies/*.yaml``, ``sweeps/*.yaml`` and
-``scales.yaml``. Loading collects every error of every file before raising, so one
-``maprops validate`` shows them all.
+``figures/*.yaml`` (one figure per file), ``studies/*.yaml``, ``sweeps/*.yaml``,
+``calibrations/*.yaml`` (maprops/specs/calibrations.py) and ``scales.yaml``. Loading collects
+every error of every file before raising, so one ``maprops validate`` shows them all.
 
 Resolution (:meth:`SpecLibrary.run_spec`): the game spec and the paper's tables give a run as
 plain data; the figure's, then the panel's, then a study setting's overrides are applied; then
@@ -23,6 +23,7 @@ from typing import Any
 
 from maprops.config import MLEConfig, PPOConfig, RunSpec, sampler_misfit
 from maprops.kinds import SAMPLERS
+from maprops.specs.calibrations import CalibrationSpec, calibration_cells, check_calibration
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
 from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
@@ -68,6 +69,7 @@ class SpecLibrary:
         self.figures: dict[str, FigureSpec] = {}
         self.sweeps: dict[str, SweepSpec] = {}
         self.studies: dict[str, StudySpec] = {}
+        self.calibrations: dict[str, CalibrationSpec] = {}
         self.named_values = NamedValues()
         self.hyperparams: dict[str, object] = {}
         self.scales: dict[str, Scale] = {}
@@ -122,6 +124,7 @@ class SpecLibrary:
         self.figures = self._load_named("figures", FigureSpec, "figure", errors)
         self.sweeps = self._load_named("sweeps", SweepSpec, "sweep", errors)
         self.studies = self._load_named("studies", StudySpec, "study", errors)
+        self.calibrations = self._load_named("calibrations", CalibrationSpec, "calibration", errors)
         for name, model in HYPERPARAM_FILES.items():
             path = self.root / "hyperparams" / f"{name}.yaml"
             self.hyperparams[name] = self._load(path, model, errors)
@@ -200,6 +203,8 @@ class SpecLibrary:
             self._check_overrides(figure, errors)
         for study in self.studies.values():
             self._check_study(study, errors)
+        for name, calibration in self.calibrations.items():
+            errors.extend(check_calibration(self, calibration, *self._spec_lines("calibrations", name)))
         self._check_named_values(errors)
         self._check_unique_names(errors)
 
@@ -289,6 +294,7 @@ class SpecLibrary:
             ("figures", "figure", self.figures),
             ("studies", "study", self.studies),
             ("sweeps", "sweep", self.sweeps),
+            ("calibrations", "calibration", self.calibrations),
         ):
             for name in names:
                 if name in seen:
@@ -298,7 +304,7 @@ class SpecLibrary:
                             path,
                             lines,
                             (),
-                            f"the name {name!r} is also a {seen[name]}; names must be unique across figures, studies and sweeps",
+                            f"the name {name!r} is also a {seen[name]}; names must be unique across figures, studies, sweeps and calibrations",
                         )
                     )
                 seen.setdefault(name, kind)
@@ -514,6 +520,15 @@ class SpecLibrary:
         if name not in self.studies:
             raise KeyError(f"unknown study {name!r}; known: {', '.join(self.studies)}")
         return self.studies[name]
+
+    def calibration(self, name: str) -> CalibrationSpec:
+        if name not in self.calibrations:
+            raise KeyError(f"unknown calibration {name!r}; known: {', '.join(self.calibrations)}")
+        return self.calibrations[name]
+
+    def calibration_cells(self, name: str, scale_name: str) -> list[Cell]:
+        """One on-policy cell per candidate of a calibration (maprops/specs/calibrations.py)."""
+        return calibration_cells(self, name, scale_name)
 
     def study_cells(self, name: str, scale_name: str, best_setting=None) -> list[Cell]:
         """Every (setting, panel, sampler) cell of a study, settings in the axes' order. A

@@ -34,7 +34,7 @@ def validate_main(paths: list[str]) -> int:
             continue
         print(
             f"{root}: {len(library.games)} games, {len(library.figures)} figures, {len(library.studies)} studies, "
-            f"{len(library.sweeps)} sweeps, {len(library.claims.claims)} claims, scales {', '.join(library.scales)}: ok"
+            f"{len(library.sweeps)} sweeps, {len(library.calibrations)} calibrations, {len(library.claims.claims)} claims, scales {', '.join(library.scales)}: ok"
         )
     return 1 if failed else 0
 

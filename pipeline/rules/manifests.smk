@@ -1,6 +1,7 @@
 # Manifests: what an aggregation reads (which result files make each curve, with which seeds and
-# metrics), one JSON file per figure, study and sweep: {OUT}/{scale}/manifests/<kind>/<name>.json,
-# from pipeline/expand.py (Plan.manifest, study_manifest, sweep_manifest).
+# metrics), one JSON file per figure, study, sweep and calibration:
+# {OUT}/{scale}/manifests/<kind>/<name>.json, from pipeline/expand.py (Plan.manifest,
+# study_manifest, sweep_manifest, calibration_manifest).
 #
 # The content is the rule's param, so Snakemake rewrites the file when it changes (its "params
 # changed" rerun trigger), which in turn reruns the aggregation that reads it. A file rather than
@@ -13,17 +14,23 @@ MANIFESTS = {
     "figure": lambda scale_plan, name: scale_plan.manifest(name),
     "study": lambda scale_plan, name: scale_plan.study_manifest(name),
     "sweep": lambda scale_plan, name: scale_plan.sweep_manifest(name),
+    "calibration": lambda scale_plan, name: scale_plan.calibration_manifest(name),
 }
 
 
 def manifest_figure(wc):
     """The figure whose panels a manifest covers (a study's is its base figure), or None (a
-    sweep); a name of the wrong kind is refused here, before anything runs."""
+    sweep or a calibration); a name of the wrong kind is refused here, before anything runs."""
     library = plan(wc.scale).library
-    names = {"figure": library.figures, "study": library.studies, "sweep": library.sweeps}[wc.kind]
+    names = {
+        "figure": library.figures,
+        "study": library.studies,
+        "sweep": library.sweeps,
+        "calibration": library.calibrations,
+    }[wc.kind]
     if wc.name not in names:
         raise ValueError(f"{wc.name!r} is not a {wc.kind}; known: {', '.join(names)}")
-    if wc.kind == "sweep":
+    if wc.kind in ("sweep", "calibration"):
         return None
     return wc.name if wc.kind == "figure" else library.study(wc.name).figure
 
@@ -49,7 +56,7 @@ rule manifest:
         f"{OUT}/{{scale}}/logs/manifest/{{kind}}/{{name}}.log",
     wildcard_constraints:
         kind="|".join(MANIFESTS),
-        name=one_of([*DEFAULT_PLAN.figures, *DEFAULT_PLAN.studies, *DEFAULT_PLAN.sweeps]),
+        name=one_of([*DEFAULT_PLAN.figures, *DEFAULT_PLAN.studies, *DEFAULT_PLAN.sweeps, *DEFAULT_PLAN.calibrations]),
     localrule: True
     shell:
         "printf '%s\\n' {params.manifest:q} | {PYTHON} -m pipeline.atomic write {output:q} - > {log} 2>&1"

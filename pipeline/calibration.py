@@ -1,0 +1,190 @@
+"""A calibration's per-seed on-policy values -> its table: one row per candidate, the chosen one
+marked (the protocol: docs/assumptions.md#calibration).
+
+Per candidate, in the spec's order: the final value of the criterion's metric (each seed's last
+evaluation), its mean over seeds with a 95% percentile bootstrap CI (pipeline/compare.py), and
+whether it meets the criterion: the mean (``require: mean``) or the whole CI (``require: ci``)
+inside ``final_between``, bounds included. The first candidate that meets it is chosen. If none
+does, the table says so and names the candidate closest to the band: the smallest distance from
+its mean to the band, the earlier candidate on a tie.
+
+Only on-policy rows are read; a per-seed table holding any other sampler is refused.
+
+    python -m pipeline.calibration --seeds NAME.seeds.csv --spec-json '{...}' --md NAME.md --csv NAME.csv
+
+(``--spec-json``: pipeline/expand.py ``Plan.calibration_table_spec``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass
+
+import pandas as pd
+
+from maprops.io import write_text_atomic
+from maprops.specs.calibrations import CALIBRATION_SAMPLER
+from pipeline.compare import Estimate, mean_ci, named_rng
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``index``: the chosen candidate, or (``met`` False) the one closest to the band."""
+
+    index: int
+    met: bool
+
+
+def meets(estimate: Estimate, criterion: dict) -> bool:
+    """Whether one candidate's estimate meets the criterion (bounds included).
+
+    Hook (premise check): once a premise check is on main, a criterion with ``premise: holds``
+    also requires the candidate's premise result here."""
+    low, high = criterion["final_between"]
+    if criterion.get("require", "mean") == "ci":
+        return low <= estimate.low and estimate.high <= high
+    return low <= estimate.value <= high
+
+
+def distance(estimate: Estimate, criterion: dict) -> float:
+    """How far the mean lies outside the band (0 inside)."""
+    low, high = criterion["final_between"]
+    return max(low - estimate.value, estimate.value - high, 0.0)
+
+
+def select(estimates: list[Estimate], criterion: dict) -> Selection:
+    """The first candidate, in order, that meets the criterion; else the closest to the band."""
+    if not estimates:
+        raise ValueError("no candidates")
+    for i, estimate in enumerate(estimates):
+        if meets(estimate, criterion):
+            return Selection(i, True)
+    distances = [distance(e, criterion) for e in estimates]
+    return Selection(distances.index(min(distances)), False)
+
+
+def final_values(seeds: pd.DataFrame, metric: str, labels: list[str]) -> list[pd.Series]:
+    """Each candidate's per-seed final values, in seed order; refuses rows of other samplers and
+    candidates without rows."""
+    others = sorted(set(seeds["sampler"]) - {CALIBRATION_SAMPLER})
+    if others:
+        raise ValueError(f"holds rows of sampler(s) {', '.join(others)}: a calibration reads {CALIBRATION_SAMPLER} only")
+    rows = seeds[seeds["metric"] == metric].sort_values("seed", kind="stable")
+    groups = {label: group["final"].reset_index(drop=True) for label, group in rows.groupby("setting", sort=False)}
+    missing = [label for label in labels if label not in groups]
+    if missing:
+        raise ValueError(f"no {metric} values for candidate(s): {'; '.join(missing)}")
+    return [groups[label] for label in labels]
+
+
+def estimates_of(values: list[pd.Series], spec: dict) -> list[Estimate]:
+    """Mean and 95% bootstrap CI per candidate; each generator is named by the calibration and
+    the candidate, so a row does not change when other candidates are added."""
+    return [mean_ci(v, named_rng(spec["calibration"], c["label"])) for v, c in zip(values, spec["candidates"])]
+
+
+def _band(criterion: dict) -> str:
+    low, high = criterion["final_between"]
+    return f"[{low:g}, {high:g}]"
+
+
+def _rule(criterion: dict) -> str:
+    what = "the whole 95% bootstrap CI of the mean" if criterion.get("require", "mean") == "ci" else "the mean over seeds"
+    return f"final {criterion['metric']} (each seed's last evaluation): {what} within {_band(criterion)}, bounds included"
+
+
+def _setting_text(value) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def table_csv(spec: dict, estimates: list[Estimate], selection: Selection) -> str:
+    fields = spec["fields"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["order", "candidate", *fields, "run_id", "n_seeds", "mean", "ci_low", "ci_high", "meets", "chosen", "closest"]
+    )
+    for i, (candidate, estimate) in enumerate(zip(spec["candidates"], estimates)):
+        settings = [_setting_text(candidate["settings"][f]) for f in fields]
+        writer.writerow(
+            [
+                i,
+                candidate["label"],
+                *settings,
+                candidate["run_id"],
+                estimate.n,
+                repr(estimate.value),
+                repr(estimate.low),
+                repr(estimate.high),
+                meets(estimate, spec["criterion"]),
+                selection.met and selection.index == i,
+                not selection.met and selection.index == i,
+            ]
+        )
+    return out.getvalue()
+
+
+def table_markdown(spec: dict, estimates: list[Estimate], selection: Selection) -> str:
+    criterion = spec["criterion"]
+    n = {e.n for e in estimates}
+    seeds = f"{n.pop()} seeds" if len(n) == 1 else "seeds"
+    lines = [
+        f"# {spec['title']}",
+        "",
+        f"Calibration `{spec['calibration']}`: game `{spec['game']}` ({spec['variant']}), {spec['algorithm'].upper()} "
+        f"with on-policy sampling only, {seeds} per candidate. Criterion: {_rule(criterion)}. Candidates are "
+        "tried in the order written; the first that meets the criterion is chosen.",
+        "",
+    ]
+    chosen = spec["candidates"][selection.index]
+    if selection.met:
+        lines += [f"**Chosen: candidate {selection.index} ({chosen['label']}).**", ""]
+    else:
+        gap = distance(estimates[selection.index], criterion)
+        lines += [
+            f"**No candidate meets the criterion.** Closest to the band {_band(criterion)}: candidate "
+            f"{selection.index} ({chosen['label']}), {gap:.2f} outside it.",
+            "",
+        ]
+    metric = criterion["metric"]
+    lines += [
+        f"| # | candidate | run | final {metric}, mean [95% CI] (seeds) | meets | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, (candidate, estimate) in enumerate(zip(spec["candidates"], estimates)):
+        mark = "**chosen**" if selection.met and i == selection.index else ("closest" if i == selection.index else "")
+        ok = "yes" if meets(estimate, criterion) else "no"
+        lines.append(
+            f"| {i} | {candidate['label']} | `{candidate['run_id']}` | {estimate.format()} ({estimate.n}) | {ok} | {mark} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", required=True, help="per-seed CSV from pipeline/aggregate.py --seeds-out")
+    parser.add_argument("--spec-json", required=True, help="pipeline/expand.py: Plan.calibration_table_spec")
+    parser.add_argument("--md", required=True, help="Markdown table to write")
+    parser.add_argument("--csv", required=True, help="CSV table to write")
+    args = parser.parse_args(argv)
+    try:
+        spec = json.loads(args.spec_json)
+        labels = [c["label"] for c in spec["candidates"]]
+        values = final_values(pd.read_csv(args.seeds), spec["criterion"]["metric"], labels)
+        estimates = estimates_of(values, spec)
+        selection = select(estimates, spec["criterion"])
+    except (OSError, ValueError, KeyError) as err:
+        print(f"calibration: {args.seeds}: {err}", file=sys.stderr)
+        return 1
+    write_text_atomic(args.csv, table_csv(spec, estimates, selection))
+    write_text_atomic(args.md, table_markdown(spec, estimates, selection))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
