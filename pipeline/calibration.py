@@ -39,11 +39,11 @@ class Selection:
     met: bool
 
 
-def meets(estimate: Estimate, criterion: dict) -> bool:
-    """Whether one candidate's estimate meets the criterion (bounds included).
-
-    Hook (premise check): once a premise check is on main, a criterion with ``premise: holds``
-    also requires the candidate's premise result here."""
+def meets(estimate: Estimate, criterion: dict, premise: str | None = None) -> bool:
+    """Whether one candidate meets the criterion: its estimate within the band (bounds included)
+    and, with ``premise: holds``, its game's premise verdict ``premise`` is "holds"."""
+    if criterion.get("premise") == "holds" and premise != "holds":
+        return False
     low, high = criterion["final_between"]
     if criterion.get("require", "mean") == "ci":
         return low <= estimate.low and estimate.high <= high
@@ -56,12 +56,14 @@ def distance(estimate: Estimate, criterion: dict) -> float:
     return max(low - estimate.value, estimate.value - high, 0.0)
 
 
-def select(estimates: list[Estimate], criterion: dict) -> Selection:
-    """The first candidate, in order, that meets the criterion; else the closest to the band."""
+def select(estimates: list[Estimate], criterion: dict, premises: list[str | None] | None = None) -> Selection:
+    """The first candidate, in order, that meets the criterion; else the closest to the band
+    (whatever its premise: the fallback names where the runs come nearest)."""
     if not estimates:
         raise ValueError("no candidates")
-    for i, estimate in enumerate(estimates):
-        if meets(estimate, criterion):
+    premises = premises or [None] * len(estimates)
+    for i, (estimate, premise) in enumerate(zip(estimates, premises)):
+        if meets(estimate, criterion, premise):
             return Selection(i, True)
     distances = [distance(e, criterion) for e in estimates]
     return Selection(distances.index(min(distances)), False)
@@ -79,6 +81,16 @@ def final_values(seeds: pd.DataFrame, metric: str, labels: list[str]) -> list[pd
     if missing:
         raise ValueError(f"no {metric} values for candidate(s): {'; '.join(missing)}")
     return [groups[label] for label in labels]
+
+
+def premise_verdicts(path: str | None, labels: list[str]) -> list[str | None]:
+    """Each candidate's premise verdict from the premise table (None for all without one)."""
+    if path is None:
+        return [None] * len(labels)
+    rows = pd.read_csv(path).sort_values("order")
+    if list(rows["candidate"]) != labels:
+        raise ValueError(f"{path}: its candidates {list(rows['candidate'])} are not this calibration's {labels}")
+    return list(rows["verdict"])
 
 
 def estimates_of(values: list[pd.Series], spec: dict) -> list[Estimate]:
@@ -101,14 +113,14 @@ def _setting_text(value) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def table_csv(spec: dict, estimates: list[Estimate], selection: Selection) -> str:
+def table_csv(spec: dict, estimates: list[Estimate], selection: Selection, premises: list[str | None]) -> str:
     fields = spec["fields"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["order", "candidate", *fields, "run_id", "n_seeds", "mean", "ci_low", "ci_high", "meets", "chosen", "closest"]
+        ["order", "candidate", *fields, "run_id", "n_seeds", "mean", "ci_low", "ci_high", "premise", "meets", "chosen", "closest"]
     )
-    for i, (candidate, estimate) in enumerate(zip(spec["candidates"], estimates)):
+    for i, (candidate, estimate, premise) in enumerate(zip(spec["candidates"], estimates, premises)):
         settings = [_setting_text(candidate["settings"][f]) for f in fields]
         writer.writerow(
             [
@@ -120,7 +132,8 @@ def table_csv(spec: dict, estimates: list[Estimate], selection: Selection) -> st
                 repr(estimate.value),
                 repr(estimate.low),
                 repr(estimate.high),
-                meets(estimate, spec["criterion"]),
+                premise or "",
+                meets(estimate, spec["criterion"], premise),
                 selection.met and selection.index == i,
                 not selection.met and selection.index == i,
             ]
@@ -128,7 +141,7 @@ def table_csv(spec: dict, estimates: list[Estimate], selection: Selection) -> st
     return out.getvalue()
 
 
-def table_markdown(spec: dict, estimates: list[Estimate], selection: Selection) -> str:
+def table_markdown(spec: dict, estimates: list[Estimate], selection: Selection, premises: list[str | None]) -> str:
     criterion = spec["criterion"]
     n = {e.n for e in estimates}
     seeds = f"{n.pop()} seeds" if len(n) == 1 else "seeds"
@@ -152,14 +165,14 @@ def table_markdown(spec: dict, estimates: list[Estimate], selection: Selection) 
         ]
     metric = criterion["metric"]
     lines += [
-        f"| # | candidate | run | final {metric}, mean [95% CI] (seeds) | meets | |",
-        "|---|---|---|---|---|---|",
+        f"| # | candidate | run | final {metric}, mean [95% CI] (seeds) | premise | meets | |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for i, (candidate, estimate) in enumerate(zip(spec["candidates"], estimates)):
+    for i, (candidate, estimate, premise) in enumerate(zip(spec["candidates"], estimates, premises)):
         mark = "**chosen**" if selection.met and i == selection.index else ("closest" if i == selection.index else "")
-        ok = "yes" if meets(estimate, criterion) else "no"
+        ok = "yes" if meets(estimate, criterion, premise) else "no"
         lines.append(
-            f"| {i} | {candidate['label']} | `{candidate['run_id']}` | {estimate.format()} ({estimate.n}) | {ok} | {mark} |"
+            f"| {i} | {candidate['label']} | `{candidate['run_id']}` | {estimate.format()} ({estimate.n}) | {premise or 'not checked'} | {ok} | {mark} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -171,18 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec-json", required=True, help="pipeline/expand.py: Plan.calibration_table_spec")
     parser.add_argument("--md", required=True, help="Markdown table to write")
     parser.add_argument("--csv", required=True, help="CSV table to write")
+    parser.add_argument("--premise", help="pipeline/calibration_premise.py's table (one verdict per candidate)")
     args = parser.parse_args(argv)
     try:
         spec = json.loads(args.spec_json)
         labels = [c["label"] for c in spec["candidates"]]
         values = final_values(pd.read_csv(args.seeds), spec["criterion"]["metric"], labels)
         estimates = estimates_of(values, spec)
-        selection = select(estimates, spec["criterion"])
+        premises = premise_verdicts(args.premise, labels)
+        if spec["criterion"].get("premise") and None in premises:
+            raise ValueError("the criterion asks for the premise check: give --premise")
+        selection = select(estimates, spec["criterion"], premises)
     except (OSError, ValueError, KeyError) as err:
         print(f"calibration: {args.seeds}: {err}", file=sys.stderr)
         return 1
-    write_text_atomic(args.csv, table_csv(spec, estimates, selection))
-    write_text_atomic(args.md, table_markdown(spec, estimates, selection))
+    write_text_atomic(args.csv, table_csv(spec, estimates, selection, premises))
+    write_text_atomic(args.md, table_markdown(spec, estimates, selection, premises))
     return 0
 
 

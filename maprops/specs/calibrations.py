@@ -72,10 +72,11 @@ class Criterion(Frozen):
     metric: Literal["success_rate", "mean_return"] = "success_rate"
     final_between: tuple[Float, Float]
     require: Literal["mean", "ci"] = "mean"
-    # Hook (premise check): once a premise check (event rates and the sign of each agent's
-    # expected policy gradient on the cooperative action under uniform policies) exists on main,
-    # add `premise: Literal["holds"] | None = None` here and, in pipeline/calibration.py `meets`,
-    # require it of a candidate when set.
+    premise: Literal["holds"] | None = Field(
+        default=None,
+        description="holds: the candidate's game must also pass the premise check under uniform random policies "
+        "(maprops premise, docs/premise.md): every agent's expected gradient on its cooperative action above 0",
+    )
 
     @model_validator(mode="after")
     def _band(self) -> Criterion:

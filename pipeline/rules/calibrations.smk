@@ -23,11 +23,31 @@ rule calibration_aggregate:
         " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"
 
 
+rule calibration_premise:
+    """Each candidate's premise check under uniform random policies (no training result read);
+    episodes as the premise target's (pipeline/rules/premise.smk)."""
+    input:
+        script=PIPELINE / "calibration_premise.py",
+    output:
+        f"{OUT}/{{scale}}/calibrations/{{calibration}}.premise.csv",
+    params:
+        spec=lambda wc: json.dumps(plan(wc.scale).calibration_table_spec(wc.calibration), sort_keys=True),
+        episodes=lambda wc: PREMISE_EPISODES.get(wc.scale, PREMISE_EPISODES_DEFAULT),
+    log:
+        f"{OUT}/{{scale}}/logs/calibration_premise/{{calibration}}.log",
+    wildcard_constraints:
+        calibration=one_of(DEFAULT_PLAN.calibrations),
+    shell:
+        "{PYTHON} -m pipeline.calibration_premise --specs {SPECS:q} --spec-json {params.spec:q}"
+        " --episodes {params.episodes} --out {output:q} > {log} 2>&1"
+
+
 rule calibration:
     """The table: per candidate its settings, on-policy final value with a 95% bootstrap CI,
-    whether it meets the criterion; the first that does is chosen."""
+    its premise verdict, whether it meets the criterion; the first that does is chosen."""
     input:
         seeds=f"{OUT}/{{scale}}/calibrations/{{calibration}}.seeds.csv",
+        premise=f"{OUT}/{{scale}}/calibrations/{{calibration}}.premise.csv",
         script=PIPELINE / "calibration.py",
     output:
         md=f"{OUT}/{{scale}}/calibrations/{{calibration}}.md",
@@ -40,7 +60,7 @@ rule calibration:
         calibration=one_of(DEFAULT_PLAN.calibrations),
     shell:
         "{PYTHON} -m pipeline.calibration --seeds {input.seeds:q} --spec-json {params.spec:q}"
-        " --md {output.md:q} --csv {output.csv:q} > {log} 2>&1"
+        " --premise {input.premise:q} --md {output.md:q} --csv {output.csv:q} > {log} 2>&1"
 
 
 rule calibrations:
