@@ -140,6 +140,7 @@ rule all:
 include: "pipeline/rules/train.smk"
 include: "pipeline/rules/manifests.smk"
 include: "pipeline/rules/aggregate.smk"
+include: "pipeline/rules/slopes.smk"
 include: "pipeline/rules/figures.smk"
 include: "pipeline/rules/report.smk"
 include: "pipeline/rules/tables.smk"

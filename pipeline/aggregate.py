@@ -15,6 +15,9 @@ Usage (the Snakefile's ``aggregate`` rule does this; the ``manifest`` rule write
     python -m pipeline.aggregate --manifest MANIFEST.json --out OUT.csv
 
 where MANIFEST.json is ``{"metrics": [...], "cells": [...]}`` (pipeline/expand.py, ``Plan.manifest``).
+A cell may list the ``steps`` its curve keeps (a figure with geometric checkpoints: the engine
+measures every ``first_checkpoint`` samples, the figure plots 16, 32, 64, ...); by default every
+measured step is kept.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ SETTING_COLUMN = "setting"
 # Per-seed summaries of every curve: what claims and study tables compare (``--seeds-out``).
 SEED_STATISTICS = ("first", "final", "mean")  # first / last evaluation, mean over evaluations
 SEED_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "seed", *SEED_STATISTICS]
-FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high", "first", "final"}
-INT_OUTPUT_COLUMNS = {"panel_index", "step", "n_seeds", "seed"}
+FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high", "first", "final", "slope"}
+INT_OUTPUT_COLUMNS = {"panel_index", "step", "n_seeds", "seed", "first_step", "last_step", "n_points"}
 
 CI_PERCENTILES = (2.5, 97.5)
 MAX_CHUNK_ELEMENTS = 2**22  # bound on one chunk of resampled curves (32 MiB of float64)
@@ -156,6 +159,24 @@ def check_seeds(owner: dict[int, str], expected: list[int], files: list) -> None
         raise AggregationError(f"{', '.join(map(str, files))}: {len(missing)} seed(s) missing: {shown}")
 
 
+def keep_steps(cell: dict, steps: np.ndarray, curves: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Only the steps the cell's ``steps`` lists, in that order (all of them if it lists none);
+    a listed step the files never measured is an error, not a silently shorter curve."""
+    wanted = cell.get("steps")
+    if wanted is None:
+        return steps, curves
+    index = {int(step): i for i, step in enumerate(steps)}
+    missing = [step for step in wanted if step not in index]
+    if missing:
+        measured = ", ".join(map(str, steps[:8].tolist())) + (", ..." if len(steps) > 8 else "")
+        raise AggregationError(
+            f"{', '.join(map(str, cell['files']))}: no measurement at step {missing[0]}, which the manifest asks for "
+            f"(measured: {measured or 'none'})"
+        )
+    columns = [index[step] for step in wanted]
+    return steps[columns], {metric: values[:, columns] for metric, values in curves.items()}
+
+
 def check_steps(rows: pd.DataFrame, owner: dict[int, str]) -> np.ndarray:
     """Every seed must be evaluated at the same steps, else the per-step mean mixes curves."""
     per_seed = rows.groupby("seed", sort=True)["step"]
@@ -245,7 +266,7 @@ def aggregate(
                 cell = by_key.get((setting, panel, sampler))
                 if cell is None:
                     continue
-                steps, curves = load_cell(cell, metrics)
+                steps, curves = keep_steps(cell, *load_cell(cell, metrics))
                 labels = {
                     SETTING_COLUMN: setting,
                     "panel_index": panel_index,
@@ -296,6 +317,14 @@ def check_request(cells: list[dict], metrics: list[str], resamples: int) -> None
         if key in seen:
             raise AggregationError(f"cell {'/'.join(k for k in key if k)} is listed twice")
         seen.add(key)
+        steps = cell.get("steps")
+        if steps is not None and (
+            not isinstance(steps, list)
+            or not steps
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in steps)
+            or len(set(steps)) != len(steps)
+        ):
+            raise AggregationError(f"cell {'/'.join(k for k in key if k)}: steps must be a non-empty list of distinct integers")
         unknown = [c for c in cell_columns(cell, metrics).values() if c not in METRIC_COLUMNS]
         if unknown:
             raise AggregationError(

@@ -7,6 +7,7 @@ tree, ``results`` for the shipped specs, see the Snakefile):
 - ``results/{scale}/runs/{run_id}/seeds_{lo}-{hi}.csv``  one training process, seeds lo..hi
 - ``{out}/{scale}/aggregated/{figure}.csv``            mean and 95% bootstrap CI per curve
 - ``{out}/{scale}/aggregated/{figure}.seeds.csv``      each seed's first, final and mean value per curve
+- ``{out}/{scale}/aggregated/{figure}.slopes.csv``     ``fit_slope`` figures: each curve's log-log slope, 95% CI
 - ``{out}/{scale}/figures/{figure}.pdf|png``          the figure; full scale is copied to paper_figs/
 - ``{out}/{scale}/studies/{study}.csv|.seeds.csv|.md|.pdf|.png``  a study's curves, per-seed
   values, table of final values and differences, and figure (a row per setting)
@@ -130,6 +131,11 @@ class Plan:
     def studies(self) -> list[str]:
         return list(self.library.studies)
 
+    @property
+    def slope_figures(self) -> list[str]:
+        """The figures whose aggregation also fits log-log slopes (``fit_slope: true``)."""
+        return [name for name, spec in self.library.figures.items() if spec.fit_slope]
+
     def study_cells(self, study: str) -> list[Cell]:
         """Every cell of a study, sweep-dependent ones resolved (this may wait on a sweep)."""
         return self.library.study_cells(study, self.scale, self.best_setting)
@@ -143,7 +149,10 @@ class Plan:
         figure = self.library.study(study).figure
         return {
             "metrics": self.metrics(figure),
-            "cells": [{"setting": c.setting, **self._cell_entry(c, self.columns(figure, c))} for c in self.study_cells(study)],
+            "cells": [
+                {"setting": c.setting, **self._cell_entry(c, self.columns(figure, c), self._steps(figure, c))}
+                for c in self.study_cells(study)
+            ],
         }
 
     def study_settings(self, study: str) -> list[dict]:
@@ -278,11 +287,27 @@ class Plan:
         }
 
     def manifest(self, figure: str) -> dict:
-        """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds."""
-        return {
+        """What ``pipeline/aggregate.py`` reads: which files make each curve, and which seeds;
+        for geometric checkpoints, which steps each curve keeps (``steps``); for ``fit_slope``,
+        where the slope fit starts (``slopes``, read by ``pipeline/slopes.py``)."""
+        spec = self.library.figure(figure)
+        manifest = {
             "metrics": self.metrics(figure),
-            "cells": [self._cell_entry(cell, self.columns(figure, cell)) for cell in self.cells(figure)],
+            "cells": [
+                self._cell_entry(cell, self.columns(figure, cell), self._steps(figure, cell)) for cell in self.cells(figure)
+            ],
         }
+        if spec.fit_slope:
+            manifest["slopes"] = {"from": spec.first_checkpoint}
+        return manifest
+
+    def _steps(self, figure: str, cell: Cell) -> list[int] | None:
+        """The steps a geometric figure plots of this cell (the engine measures more: every
+        ``first_checkpoint`` samples); None, keep every measured step, for the others."""
+        spec = self.library.figure(figure)
+        if spec.checkpoint_spacing != "geometric":
+            return None
+        return spec.checkpoint_steps(cell.run.total_steps)
 
     def plot_labels(self, figure: str, study: str | None = None) -> dict:
         """What pipeline/plot.py cannot read off the aggregated table: the x-axis quantity (a
@@ -294,13 +319,19 @@ class Plan:
         # From the panels' game kinds alone, not their resolved runs: a panel whose behavior
         # settings come from a sweep would otherwise make the plot rule wait on the sweep's
         # checkpoint (the study's panels are its base figure's).
-        return {
+        labels = {
             "xlabel": "Samples collected" if spec.experiment == "fixed_target" else "Environment steps",
             "panel_metrics": {
                 f"{p.game}/{p.variant}": self._column(spec.metric, self.library.games[p.game].kind) for p in spec.panels
             },
             "scale": self.scale if reduced else None,
         }
+        # rate-plot options only where set, so every other figure's labels (a rule param) stay as they were
+        if spec.axes != "linear":
+            labels["axes"] = spec.axes
+        if spec.fit_slope:
+            labels["slopes"] = self.aggregated_path(figure, ".slopes.csv")
+        return labels
 
     @staticmethod
     def _column(metric: str, game_kind: str) -> str:
@@ -311,7 +342,7 @@ class Plan:
         error = GAMES[game_kind].sampling_error
         return f"{GENERIC_ERRORS[base]}_{error}" + metric[len(base) :]
 
-    def _cell_entry(self, cell: Cell, columns: dict | None = None) -> dict:
+    def _cell_entry(self, cell: Cell, columns: dict | None = None, steps: list[int] | None = None) -> dict:
         return {
             "panel": f"{cell.panel.game}/{cell.panel.variant}",
             "panel_title": cell.panel.title,
@@ -319,6 +350,7 @@ class Plan:
             "seeds": list(range(cell.seeds)),
             "files": self.cell_files(cell),
             **({"columns": columns} if columns else {}),
+            **({"steps": steps} if steps is not None else {}),
         }
 
     def figure_path(self, figure: str, ext: str) -> str:
@@ -332,7 +364,8 @@ class Plan:
         return self.figure_path(figure, "png")
 
     def aggregated_path(self, figure: str, suffix: str = ".csv") -> str:
-        """``suffix`` ".csv" (curves), ".seeds.csv" (per-seed values), ".inputs.json" (record)."""
+        """``suffix`` ".csv" (curves), ".seeds.csv" (per-seed values), ".inputs.json" (record),
+        ".slopes.csv" (log-log slopes of a ``fit_slope`` figure)."""
         return f"{self.out}/{self.scale}/aggregated/{figure}{suffix}"
 
     def study_path(self, study: str, suffix: str) -> str:

@@ -10,7 +10,9 @@ reference the adaptive samplers should beat.
 What the table cannot say comes in ``--labels-json`` (pipeline/expand.py, ``Plan.plot_labels``):
 the x-axis quantity (samples collected in fixed-target figures), which result column each panel
 plots (TV or KL: panels with different metrics get their own y-scale and y-label), and the
-scale's name when it is below full scale, drawn on the canvas with the seeds per curve.
+scale's name when it is below full scale, drawn on the canvas with the seeds per curve; for a
+rate figure (docs/rate.md), ``axes: loglog`` and the ``slopes`` table (pipeline/slopes.py), whose
+fitted slope and CI per curve are written inside each panel in the sampler's colour.
 
 Usage (from the repo root; the Snakefile's ``figure`` rule does this)::
 
@@ -32,10 +34,20 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window; must precede importing pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from maprops.io import atomic_path  # noqa: E402
-from pipeline.plot_style import SAMPLER_STYLE, SHADOW_SAMPLERS, band_kwargs, legend_handles, line_kwargs, markevery, metric_label  # noqa: E402
+from pipeline.plot_style import (  # noqa: E402
+    SAMPLER_STYLE,
+    SHADOW_SAMPLERS,
+    band_kwargs,
+    legend_handles,
+    line_kwargs,
+    markevery,
+    metric_label,
+    slope_text,
+)
 
 REQUIRED_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "step", "mean", "ci_low", "ci_high"]
 DEFAULT_XLABEL = "Environment steps"
@@ -43,6 +55,8 @@ PNG_DPI = 150
 PANEL_SIZE = (2.5, 2.1)  # inches per panel: a 21-panel figure stays legible on a page width
 MIN_WIDTH = 5.0  # a single panel still leaves room for the title and a legend row
 TITLE_FONTSIZE = 11
+AXES = ("linear", "loglog")
+SLOPE_COLUMNS = ["panel", "sampler", "metric", "slope", "ci_low", "ci_high", "first_step", "last_step"]
 
 
 class PlotError(ValueError):
@@ -79,6 +93,66 @@ def draw_panel(ax, curves: pd.DataFrame, shadows: pd.DataFrame) -> None:
     ax.grid(alpha=0.3)
 
 
+def set_loglog(ax, steps) -> None:
+    """Both axes logarithmic, ticks written as plain numbers (0.05, not 5 x 10^-2): x at the
+    plotted checkpoints (every other one when there are many), y at 1, 2, 5 x 10^k, or at every
+    digit when the panel spans too little of a decade for three of those, or at three rounded
+    values when it spans too little even for that."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    steps = sorted(set(int(s) for s in steps))
+    ticks = steps if len(steps) <= 5 else steps[:: -(-len(steps) // 5)]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    low, high = ax.get_ylim()
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for digits in ((1,), (1, 2, 5), range(1, 10)):
+        y_ticks = [d * 10.0**e for e in decades for d in digits if low <= d * 10.0**e <= high]
+        if len(y_ticks) >= 3:
+            break
+    else:  # a narrow range: three ticks evenly spaced on the log axis, two significant digits
+        y_ticks = sorted({float(f"{t:.2g}") for t in (low * (high / low) ** f for f in (0.15, 0.5, 0.85))})
+    ax.set_yticks(y_ticks, [f"{t:g}" for t in y_ticks])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_ylim(low, high)
+
+
+def annotate_slopes(ax, slopes: pd.DataFrame) -> None:
+    """Each curve's fitted slope and 95% CI, one line per sampler in its colour, under the
+    panel's x-label: inside the axes they would cover the steepest curves' ends."""
+    order = [s for s in SAMPLER_STYLE if s in set(slopes["sampler"])]
+    for k, sampler in enumerate(order):
+        row = slopes[slopes["sampler"] == sampler].iloc[0]
+        ax.annotate(
+            slope_text(sampler, row["slope"], row["ci_low"], row["ci_high"]),
+            xy=(0.5, 0.0),
+            xycoords=ax.xaxis.label,
+            xytext=(0, -2 - 9.5 * k),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=7.5,
+            color=SAMPLER_STYLE[sampler].color,
+        )
+
+
+def check_slopes(slopes: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The slopes table's rows of the plotted metric."""
+    missing = [c for c in SLOPE_COLUMNS if c not in slopes.columns]
+    if missing:
+        raise PlotError(f"slopes table: missing columns {missing}")
+    rows = slopes[slopes["metric"] == metric]
+    if rows.empty:
+        raise PlotError(f"slopes table: no rows for metric {metric!r} (has {sorted(set(slopes['metric']))})")
+    return rows
+
+
+def slopes_note(slopes: pd.DataFrame) -> str:
+    """What the numbers in the panels are, for the legend's title."""
+    first, last = int(slopes["first_step"].min()), int(slopes["last_step"].max())
+    return f"Under each panel: least-squares slope of log(mean error) on log(samples), {first}-{last} samples [95% bootstrap CI over seeds]"
+
+
 def seeds_note(curves: pd.DataFrame, scale: str | None) -> str:
     """``scale: smoke, 3 seeds per curve`` below full scale (``scale`` given), else nothing: a
     reduced figure must not pass for the paper's."""
@@ -110,14 +184,20 @@ def plot_figure(
     xlabel: str = DEFAULT_XLABEL,
     panel_metrics: dict[str, str] | None = None,
     scale: str | None = None,
+    axes_scale: str = "linear",
+    slopes: pd.DataFrame | None = None,
 ) -> None:
     """Draw ``metric`` from an aggregated table as one figure and write it as PDF and PNG.
 
     Panels come in ``panel_index`` order in a grid sized from their number (a study: one row per
     setting). ``panel_metrics`` (panel -> result column) gives panels plotting different
     quantities their own y-scale and y-label; otherwise the y-axis is shared and labelled
-    ``ylabel``. The legend sits below the grid so it never covers a curve.
+    ``ylabel``. The legend sits below the grid so it never covers a curve. ``axes_scale``
+    ``loglog`` draws both axes logarithmic, each panel with its own y-range; ``slopes`` (the
+    table pipeline/slopes.py writes) adds each curve's fitted slope inside its panel.
     """
+    if axes_scale not in AXES:
+        raise PlotError(f"axes must be one of {', '.join(AXES)}, got {axes_scale!r}")
     missing = [c for c in REQUIRED_COLUMNS if c not in aggregated.columns]
     if missing:
         raise PlotError(f"missing columns {missing}")
@@ -126,6 +206,11 @@ def plot_figure(
         raise PlotError(f"no rows for metric {metric!r} (has {sorted(set(aggregated['metric']))})")
     shadows = aggregated[aggregated["metric"] == f"{metric}_on_policy"]
     check_samplers(curves)
+    loglog = axes_scale == "loglog"
+    if loglog and (curves["mean"] <= 0).any():
+        raise PlotError(f"log axes need positive values; {metric!r} has a mean <= 0")
+    if slopes is not None:
+        slopes = check_slopes(slopes, metric)
 
     panels = curves[["panel_index", "panel", "panel_title"]].drop_duplicates("panel_index").sort_values("panel_index")
     panel_ylabels = {p: metric_label(panel_metrics[p]) for p in panels["panel"] if p in (panel_metrics or {})}
@@ -142,7 +227,7 @@ def plot_figure(
         squeeze=False,
         layout="constrained",
         figsize=(width, PANEL_SIZE[1] * n_rows + 1.4),
-        sharey=("col" if settings else False) if mixed else True,
+        sharey=False if loglog else ("col" if settings else False) if mixed else True,
     )
     for row, setting in enumerate(settings or [None]):
         in_row = curves if setting is None else curves[curves["setting"] == setting]
@@ -150,6 +235,10 @@ def plot_figure(
         row_axes = axes.flat if setting is None else axes[row]
         for column, (ax, panel) in enumerate(zip(row_axes, panels.itertuples(index=False))):
             draw_panel(ax, in_row[in_row["panel"] == panel.panel], shadows_in_row[shadows_in_row["panel"] == panel.panel])
+            if loglog:
+                set_loglog(ax, in_row[in_row["panel"] == panel.panel]["step"])
+            if slopes is not None and setting is None:
+                annotate_slopes(ax, slopes[slopes["panel"] == panel.panel])
             if setting is None or row == 0:
                 ax.set_title(panel.panel_title, fontsize=10)
             row_label = setting.replace(", ", "\n") if setting is not None and column == 0 else ""
@@ -167,7 +256,8 @@ def plot_figure(
         fig.supylabel(ylabel, fontsize=10)
     handles = legend_handles(set(curves["sampler"]), set(shadows["sampler"]))
     ncols = legend_columns([h.get_label() for h in handles], width)
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=9)
+    note = slopes_note(slopes) if slopes is not None and not slopes.empty else None
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=9, title=note, title_fontsize=8)
     save(fig, pdf_path, png_path, provenance)
 
 
@@ -193,6 +283,13 @@ def save(fig, pdf_path, png_path, provenance: str = "") -> None:
         plt.close(fig)
 
 
+def read_slopes(path: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise PlotError(f"slopes table {path}: cannot read ({e})") from e
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aggregated", required=True, help="CSV written by pipeline/aggregate.py")
@@ -202,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf", required=True)
     parser.add_argument("--png", required=True)
     parser.add_argument("--inputs", help="the aggregate's record of its result files (pipeline/aggregate.py)")
-    parser.add_argument("--labels-json", default="{}", help="xlabel, panel_metrics, scale (Plan.plot_labels)")
+    parser.add_argument("--labels-json", default="{}", help="xlabel, panel_metrics, scale, axes, slopes (Plan.plot_labels)")
     args = parser.parse_args(argv)
     try:
         table = pd.read_csv(args.aggregated)
@@ -211,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         labels = json.loads(args.labels_json)
+        slopes = read_slopes(labels["slopes"]) if labels.get("slopes") else None
         plot_figure(
             table,
             args.metric,
@@ -222,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             xlabel=labels.get("xlabel", DEFAULT_XLABEL),
             panel_metrics=labels.get("panel_metrics"),
             scale=labels.get("scale"),
+            axes_scale=labels.get("axes", "linear"),
+            slopes=slopes,
         )
     except PlotError as e:
         print(f"plot: {args.aggregated}: {e}", file=sys.stderr)

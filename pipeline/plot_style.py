@@ -9,6 +9,8 @@ style, so where bands overlap each one can still be traced back to its curve.
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
@@ -81,3 +83,12 @@ def legend_handles(samplers: set[str], shadowed: set[str]) -> list[Line2D]:
     """One legend entry per drawn curve kind, in the fixed sampler order, with its marker."""
     handles = [Line2D([], [], **line_kwargs(s)) for s in SAMPLER_STYLE if s in samplers]
     return handles + [Line2D([], [], **line_kwargs(s, shadow=True)) for s in SHADOW_SAMPLERS if s in shadowed]
+
+
+def slope_text(sampler: str, slope: float, low: float, high: float) -> str:
+    """A curve's fitted log-log slope with its CI, as the figure prints it:
+    ``MA-PROPS: -0.52 [-0.55, -0.49]`` (true minus signs); ``n/a`` when the curve has too few
+    checkpoints to fit."""
+    if not all(map(math.isfinite, (slope, low, high))):
+        return f"{SAMPLER_STYLE[sampler].label}: n/a"
+    return f"{SAMPLER_STYLE[sampler].label}: " + f"{slope:.2f} [{low:.2f}, {high:.2f}]".replace("-", "\u2212")

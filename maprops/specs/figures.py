@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from maprops.config import ALGORITHMS
 from maprops.kinds import SAMPLERS
@@ -59,13 +60,36 @@ class Panel(Frozen):
 class FigureSpec(Frozen):
     """``experiment: training`` (default) plots curves over training; ``fixed_target`` (paper
     §6.1, Fig. 4) keeps the initial target policies fixed and plots sampling error against the
-    number of ``samples`` collected, measured at ``checkpoints`` evenly spaced points."""
+    number of ``samples`` collected, measured at ``checkpoints`` evenly spaced points.
+
+    Fixed-target figures may also ask for a rate plot (beyond the paper; docs/rate.md):
+    ``axes: loglog`` draws both axes logarithmic; ``checkpoint_spacing: geometric`` plots the
+    error at ``first_checkpoint``, twice that, four times, ... up to ``samples`` (equally spaced
+    on a log axis); ``fit_slope: true`` fits, per curve, the least-squares slope of log(mean
+    error) against log(samples) over the plotted checkpoints from ``first_checkpoint`` on, with
+    a 95% bootstrap CI over seeds, and writes it beside the aggregated table and into the figure.
+    The defaults leave a figure, and its runs, as they were."""
 
     figure: str
     title: str
     experiment: Literal["training", "fixed_target"] = "training"
     samples: Int | None = Field(default=None, ge=1, validate_default=True, description="fixed_target: samples per seed")
     checkpoints: Int = Field(default=16, ge=1, description="fixed_target: measurement points")
+    checkpoint_spacing: Literal["even", "geometric"] = Field(
+        default="even",
+        description="fixed_target: even = 'checkpoints' evenly spaced points; geometric = first_checkpoint x 1, 2, 4, ... "
+        "up to samples (the engine measures every first_checkpoint samples; the others are left out of the table)",
+    )
+    first_checkpoint: Int = Field(
+        default=16, ge=1, description="fixed_target: the first geometric checkpoint, and where the slope fit starts"
+    )
+    axes: Literal["linear", "loglog"] = Field(default="linear", description="fixed_target: loglog = both axes logarithmic")
+    fit_slope: bool = Field(
+        default=False,
+        strict=True,
+        description="fixed_target: fit each curve's log-log slope over the checkpoints in [first_checkpoint, samples], "
+        "with a 95% bootstrap CI over seeds",
+    )
     algorithm: Algorithm
     metric: Metric
     ylabel: str
@@ -94,6 +118,91 @@ class FigureSpec(Frozen):
         if (info.data.get("experiment") == "fixed_target") != (samples is not None):
             raise ValueError("give 'samples' exactly when experiment is fixed_target")
         return samples
+
+    @model_validator(mode="after")
+    def _rate_options_fit_the_experiment(self) -> FigureSpec:
+        """The rate-plot options are for fixed-target figures, and must describe checkpoints
+        that exist; each error names the field it is about (``FILE:LINE: field: message``)."""
+        given = self.model_fields_set
+        if self.experiment != "fixed_target":
+            for name in RATE_OPTIONS:
+                if name in given and getattr(self, name) != FigureSpec.model_fields[name].default:
+                    _refuse(name, f"{name!r} needs experiment: fixed_target (a curve of error against samples collected)")
+            return self
+        if self.samples is None:  # reported by the samples validator
+            return self
+        first = self.first_checkpoint
+        if self.checkpoint_spacing == "geometric":
+            if "checkpoints" in given:
+                _refuse(
+                    "checkpoints",
+                    "'checkpoints' counts evenly spaced points; checkpoint_spacing: geometric measures at "
+                    "first_checkpoint x 1, 2, 4, ... up to samples: remove one of the two",
+                )
+            ratio = self.samples // first
+            if self.samples % first or ratio < 2 or ratio & (ratio - 1):
+                _refuse(
+                    "samples",
+                    f"checkpoint_spacing: geometric measures at {first} x 1, 2, 4, ... (first_checkpoint x powers of 2): "
+                    f"samples must be one of these, at least {2 * first}; got {self.samples}",
+                )
+            return self
+        if self.fit_slope:
+            steps = even_checkpoint_steps(self.samples, self.checkpoints)
+            fitted = [s for s in steps if s >= first]
+            if len(fitted) < 2:
+                _refuse(
+                    "first_checkpoint",
+                    f"fit_slope needs at least 2 checkpoints in [first_checkpoint, samples] = [{first}, {self.samples}]; "
+                    f"the {len(steps)} evenly spaced checkpoints ({_list(steps)}) leave {len(fitted)}",
+                )
+        elif "first_checkpoint" in given:
+            _refuse("first_checkpoint", "'first_checkpoint' is used only by checkpoint_spacing: geometric or fit_slope: true")
+        return self
+
+    def checkpoint_steps(self, samples: int | None = None) -> list[int]:
+        """The sample counts a fixed-target figure plots, for ``samples`` per seed (default: the
+        figure's own; a scale may cap it): evenly spaced, as the engine measures them, or
+        ``first_checkpoint`` x 1, 2, 4, ... up to ``samples`` (just ``samples`` if that is less
+        than ``first_checkpoint``)."""
+        samples = self.samples if samples is None else samples
+        if self.checkpoint_spacing == "even":
+            return even_checkpoint_steps(samples, self.checkpoints)
+        steps = []
+        step = self.first_checkpoint
+        while step <= samples:
+            steps.append(step)
+            step *= 2
+        return steps or [samples]
+
+    def eval_every(self, samples: int) -> int:
+        """Samples between the engine's measurements for ``samples`` per seed: what the run spec's
+        ``eval_every`` is unless overridden. Geometric checkpoints are all multiples of
+        ``first_checkpoint``, so the engine measures every ``first_checkpoint`` samples."""
+        if self.checkpoint_spacing == "geometric":
+            return self.first_checkpoint
+        return max(1, samples // self.checkpoints)
+
+
+# Fixed-target options (FigureSpec): a training figure may not set them.
+RATE_OPTIONS = ("checkpoint_spacing", "first_checkpoint", "axes", "fit_slope")
+
+
+def even_checkpoint_steps(samples: int, checkpoints: int) -> list[int]:
+    """Where the engine measures a growing buffer of ``samples`` samples every ``samples //
+    checkpoints`` samples (at least 1): every multiple of that, and the last sample."""
+    every = max(1, samples // checkpoints)
+    steps = list(range(every, samples + 1, every))
+    return steps if steps and steps[-1] == samples else [*steps, samples]
+
+
+def _refuse(field: str, message: str):
+    """A cross-field error reported at ``field``'s line (maprops/specs/load.py reads ``at``)."""
+    raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": (field,)})
+
+
+def _list(steps: list[int], shown: int = 6) -> str:
+    return ", ".join(map(str, steps[:shown])) + (", ..." if len(steps) > shown else "")
 
 
 class StudySpec(Frozen):

@@ -444,7 +444,7 @@ class SpecLibrary:
             if figure.experiment == "fixed_target":
                 run["total_steps"] = total = min(total, scale.max_samples or total)
                 if "eval_every" not in overridden:
-                    run["eval_every"] = max(1, total // figure.checkpoints)
+                    run["eval_every"] = figure.eval_every(total)
             else:
                 batch = run["ppo"]["batch_size"]
                 if scale.max_batch_size is not None and isinstance(batch, int):

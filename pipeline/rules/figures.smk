@@ -1,10 +1,17 @@
 # Figures: aggregated CSV -> PDF + PNG. Editing pipeline/plot.py reruns only this rule.
 
 
+def figure_slopes(wc):
+    """A fit_slope figure's slopes table (the plot finds its path in the labels), else nothing."""
+    labels = plan(wc.scale).plot_labels(wc.figure)
+    return [labels["slopes"]] if "slopes" in labels else []
+
+
 rule figure:
     input:
         csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
         inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
+        slopes=figure_slopes,
         script=PIPELINE / "plot.py",
         style=PIPELINE / "plot_style.py",
     output:
