@@ -36,12 +36,14 @@ seed's numbers do not depend on its block, so the aggregate is byte-identical ei
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 from pathlib import Path
 
 from maprops.kinds import GAMES
 from maprops.specs import Cell, SpecLibrary
 from maprops.specs.calibrations import only_on_policy, resolved_settings
+from maprops.specs.sampler_variants import variant_style
 from pipeline.resources import JOB_SLACK, auto_block, train_seconds
 
 AUTO = "auto"
@@ -331,6 +333,14 @@ class Plan:
             labels["axes"] = spec.axes
         if spec.fit_slope:
             labels["slopes"] = self.aggregated_path(figure, ".slopes.csv")
+        variants = list(self.library.sampler_variants)
+        styles = {
+            name: list(dataclasses.astuple(variant_style(variants.index(name), self.library.sampler_variants[name].label)))
+            for name in spec.samplers
+            if name in self.library.sampler_variants
+        }
+        if styles:  # only where a figure draws variants: every other figure's labels stay as they were
+            labels["sampler_styles"] = styles
         return labels
 
     @staticmethod

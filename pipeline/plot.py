@@ -46,6 +46,7 @@ from pipeline.plot_style import (  # noqa: E402
     line_kwargs,
     markevery,
     metric_label,
+    register_styles,
     slope_text,
 )
 
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         labels = json.loads(args.labels_json)
+        register_styles(labels.get("sampler_styles", {}))
         slopes = read_slopes(labels["slopes"]) if labels.get("slopes") else None
         plot_figure(
             table,

@@ -15,6 +15,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
 from maprops.kinds import SAMPLERS
+from maprops.kinds.base import Style
 
 # each sampler's registry entry says how it is drawn; the registry order is the drawing and legend order
 SAMPLER_STYLE = {name: kind.style for name, kind in SAMPLERS.items()}
@@ -35,6 +36,18 @@ METRIC_LABELS = {
     "success_rate": "Success rate",
     "mean_return": "Mean return",
 }
+
+
+def register_styles(styles: dict[str, list]) -> None:
+    """Add the variants a figure draws (``Plan.plot_labels``: name -> [label, colour, line style,
+    marker], as JSON) after the registered samplers, which keeps them last in legend order."""
+    for name, (label, color, linestyle, marker) in styles.items():
+        SAMPLER_STYLE[name] = Style(label, color, _tuples(linestyle), marker)
+
+
+def _tuples(value):
+    """JSON turns a dash pattern's tuples into lists; matplotlib wants them back."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def metric_label(column: str) -> str:

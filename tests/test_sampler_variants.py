@@ -1,6 +1,7 @@
 """The beyond-the-paper behavior variants: tabular Delta_phi, Adam moments reset at every
 behavior reset, and the KL cut-off enforced after each step."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -167,3 +168,17 @@ def test_bad_variants_are_refused_at_their_line(tmp_path, variants, figure_sampl
         SpecLibrary(spec_copy(tmp_path, variants, figure_samplers))
     text = str(err.value)
     assert where in text and message in text, text
+
+
+def test_variants_are_drawn_in_styles_of_their_own_and_other_figures_are_untouched():
+    from pipeline.expand import Plan
+    from pipeline.plot_style import SAMPLER_STYLE, register_styles
+
+    plan = Plan(SPECS, "smoke")
+    assert "sampler_styles" not in plan.plot_labels("fig4a")
+    styles = plan.plot_labels("fig4a_variants")["sampler_styles"]
+    assert list(styles) == ["ma_props_tabular", "ma_props_fresh_adam", "ma_props_kl_enforced", "ma_props_tabular_fresh_adam"]
+    register_styles(json.loads(json.dumps(styles)))  # as the plot script receives them
+    drawn = [(repr(SAMPLER_STYLE[s].linestyle), SAMPLER_STYLE[s].marker, SAMPLER_STYLE[s].color) for s in SAMPLER_STYLE]
+    assert len(set(drawn)) == len(drawn)  # every curve distinct in colour, line style and marker
+    assert isinstance(SAMPLER_STYLE["ma_props_tabular"].linestyle[1], tuple)  # a dash pattern matplotlib accepts

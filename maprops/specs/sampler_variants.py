@@ -16,9 +16,17 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from maprops.kinds import SAMPLERS
+from maprops.kinds.base import Style
 from maprops.spec_types import Frozen
 
 SAMPLERS_FILE = "samplers.yaml"  # optional, in the spec folder's root
+
+# Named sampler variants (specs/samplers.yaml) get the k-th entry of each list below, k their
+# place in that file, so a variant looks the same in every figure: colours none of the
+# registered samplers use, and line styles and markers of their own.
+VARIANT_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
+VARIANT_LINESTYLES = ((0, (3, 1, 1, 1)), (0, (6, 2)), (0, (1, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (9, 3)), (0, (2, 1)))
+VARIANT_MARKERS = ("v", "P", "X", "*", "h", "<")
 
 
 class SamplerVariant(Frozen):
@@ -58,3 +66,9 @@ class SamplerVariants(Frozen):
                 message = f"{name!r} is a registered sampler; a variant needs a name of its own"
                 raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": (name,)})
         return variants
+
+
+def variant_style(index: int, label: str) -> Style:
+    """The style of the ``index``-th named sampler variant (cycling past the lists' length)."""
+    pick = index % len(VARIANT_COLORS)
+    return Style(label, VARIANT_COLORS[pick], VARIANT_LINESTYLES[pick], VARIANT_MARKERS[pick])
