@@ -79,17 +79,19 @@ def check_samplers(rows: pd.DataFrame) -> None:
 
 def draw_panel(ax, curves: pd.DataFrame, shadows: pd.DataFrame) -> None:
     """One panel: CI band and mean line per sampler, dotted shadow on-policy lines on top."""
-    for sampler in SAMPLER_STYLE:
+    drawn = [s for s in SAMPLER_STYLE if s in set(curves["sampler"])]
+    for sampler in drawn:
         curve = curves[curves["sampler"] == sampler].sort_values("step")
-        if curve.empty:
-            continue
         ax.fill_between(curve["step"], curve["ci_low"], curve["ci_high"], **band_kwargs(sampler))
-        ax.plot(curve["step"], curve["mean"], markevery=markevery(sampler, len(curve)), **line_kwargs(sampler))
+        ax.plot(curve["step"], curve["mean"], markevery=markevery(sampler, len(curve), drawn), **line_kwargs(sampler))
     for sampler in SHADOW_SAMPLERS:
         shadow = shadows[shadows["sampler"] == sampler].sort_values("step")
-        if not shadow.empty:
+        if not shadow.empty and sampler in drawn:
             ax.plot(
-                shadow["step"], shadow["mean"], markevery=markevery(sampler, len(shadow)), **line_kwargs(sampler, shadow=True)
+                shadow["step"],
+                shadow["mean"],
+                markevery=markevery(sampler, len(shadow), drawn),
+                **line_kwargs(sampler, shadow=True),
             )
     ax.grid(alpha=0.3)
 

@@ -58,12 +58,12 @@ def shadow_label(sampler: str) -> str:
     return f"{SAMPLER_STYLE[sampler].label} (on-policy shadow)"
 
 
-def markevery(sampler: str, n_points: int) -> tuple[int, int]:
-    """A few markers per curve, each sampler's shifted by a fraction of the stride, so the marks
-    of curves drawn on top of each other do not hide one another."""
-    stride = max(1, round(n_points / MARKS_PER_CURVE))
-    k = list(SAMPLER_STYLE).index(sampler)
-    return (k * stride) // len(SAMPLER_STYLE), stride
+def markevery(sampler: str, n_points: int, drawn: list[str]) -> tuple[int, int]:
+    """A few markers per curve, each of the panel's ``drawn`` samplers shifted by its share of
+    the stride, so the marks of curves drawn on top of each other do not hide one another (the
+    stride grows to one point per drawn sampler when the panel draws many)."""
+    stride = max(len(drawn), round(n_points / MARKS_PER_CURVE), 1)
+    return drawn.index(sampler) * stride // len(drawn), stride
 
 
 def line_kwargs(sampler: str, shadow: bool = False) -> dict:

@@ -183,7 +183,7 @@ def test_fig_rate_spec_and_its_runs():
     assert {c.run.eval_every for c in library.cells("fig4a", "full")} == {64}
     assert fig4a.checkpoint_steps() == list(range(64, 1025, 64))
     plan = Plan(SPECS, "full")
-    assert plan.slope_figures == ["fig_rate"]
+    assert plan.slope_figures == ["fig_rate", "fig_rate_oracle"]
     manifest, labels = plan.manifest("fig_rate"), plan.plot_labels("fig_rate")
     assert manifest["slopes"] == {"from": 16} and {tuple(c["steps"]) for c in manifest["cells"]} == {tuple(GEOMETRIC)}
     assert labels["axes"] == "loglog" and labels["slopes"] == "results/full/aggregated/fig_rate.slopes.csv"
@@ -285,7 +285,7 @@ def test_bad_rate_options_name_file_line_field(specs_copy, capsys, file, old, ne
 def test_fit_slope_also_works_with_even_checkpoints(specs_copy):
     edit(specs_copy / "figures/fig4a.yaml", "checkpoints: 16 ", "checkpoints: 16\nfit_slope: true\nfirst_checkpoint: 128")
     plan = Plan(specs_copy, "full")
-    assert plan.slope_figures == ["fig4a", "fig_rate"]
+    assert plan.slope_figures == ["fig4a", "fig_rate", "fig_rate_oracle"]
     assert plan.manifest("fig4a")["slopes"] == {"from": 128}
     assert {c.run.eval_every for c in plan.cells("fig4a")} == {64}  # the runs do not change
 
@@ -356,22 +356,22 @@ def test_log_axes_refuse_nonpositive_means(tmp_path):
 
 
 def test_smoke_build_writes_slopes_and_figure(tmp_path):
-    """fig_rate at smoke scale through Snakemake: 9 tiny train jobs, the aggregate keeps the
-    geometric checkpoints (16, 32 at smoke's 32 samples), the slopes table has a finite slope per
-    curve, and the figure is drawn."""
+    """fig_rate_oracle (fig_rate's on-policy and oracle cells) at smoke scale through Snakemake:
+    6 tiny train jobs, the aggregate keeps the geometric checkpoints (16, 32 at smoke's 32
+    samples), the slopes table has a finite slope per curve, and the figure is drawn."""
     copy_workflow(tmp_path)
-    target = "results/smoke/figures/fig_rate.pdf"
+    target = "results/smoke/figures/fig_rate_oracle.pdf"
     proc = subprocess.run(
         snakemake_command(tmp_path, "--cores", "2", target, "--config", "scale=smoke"), capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     aggregated = tmp_path / "results/smoke/aggregated"
-    rows = list(csv.DictReader(open(aggregated / "fig_rate.csv")))
+    rows = list(csv.DictReader(open(aggregated / "fig_rate_oracle.csv")))
     assert {int(r["step"]) for r in rows} == {16, 32}
-    fits = list(csv.DictReader(open(aggregated / "fig_rate.slopes.csv")))
-    assert len(fits) == 3 * 3 * 2  # panels x samplers x (metric, its on-policy shadow)
+    fits = list(csv.DictReader(open(aggregated / "fig_rate_oracle.slopes.csv")))
+    assert len(fits) == 3 * 2 * 2  # panels x samplers x (metric, its on-policy shadow)
     for r in fits:
         assert (r["first_step"], r["last_step"], r["n_points"], r["n_seeds"]) == ("16", "32", "2", "3")
         assert np.isfinite(float(r["slope"])) and float(r["ci_low"]) <= float(r["ci_high"])
-    png = tmp_path / "results/smoke/figures/fig_rate.png"
+    png = tmp_path / "results/smoke/figures/fig_rate_oracle.png"
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 20000

@@ -170,9 +170,12 @@ def test_bad_variants_are_refused_at_their_line(tmp_path, variants, figure_sampl
     assert where in text and message in text, text
 
 
-def test_variants_are_drawn_in_styles_of_their_own_and_other_figures_are_untouched():
+def test_variants_are_drawn_in_styles_of_their_own_and_other_figures_are_untouched(monkeypatch):
+    from pipeline import plot_style
     from pipeline.expand import Plan
-    from pipeline.plot_style import SAMPLER_STYLE, register_styles
+
+    monkeypatch.setattr(plot_style, "SAMPLER_STYLE", dict(plot_style.SAMPLER_STYLE))  # this test's styles stay here
+    SAMPLER_STYLE, register_styles = plot_style.SAMPLER_STYLE, plot_style.register_styles
 
     plan = Plan(SPECS, "smoke")
     assert "sampler_styles" not in plan.plot_labels("fig4a")
