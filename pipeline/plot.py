@@ -141,12 +141,17 @@ def annotate_slopes(ax, slopes: pd.DataFrame) -> None:
 
 def check_slopes(slopes: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The slopes table's rows of the plotted metric."""
-    missing = [c for c in SLOPE_COLUMNS if c not in slopes.columns]
+    return metric_rows(slopes, metric, SLOPE_COLUMNS, "slopes table: ")
+
+
+def metric_rows(table: pd.DataFrame, metric: str, required, what: str = "") -> pd.DataFrame:
+    """``table``'s rows of ``metric``, after checking it has the ``required`` columns."""
+    missing = [c for c in required if c not in table.columns]
     if missing:
-        raise PlotError(f"slopes table: missing columns {missing}")
-    rows = slopes[slopes["metric"] == metric]
+        raise PlotError(f"{what}missing columns {missing}")
+    rows = table[table["metric"] == metric]
     if rows.empty:
-        raise PlotError(f"slopes table: no rows for metric {metric!r} (has {sorted(set(slopes['metric']))})")
+        raise PlotError(f"{what}no rows for metric {metric!r} (has {sorted(set(table['metric']))})")
     return rows
 
 
@@ -201,12 +206,7 @@ def plot_figure(
     """
     if axes_scale not in AXES:
         raise PlotError(f"axes must be one of {', '.join(AXES)}, got {axes_scale!r}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in aggregated.columns]
-    if missing:
-        raise PlotError(f"missing columns {missing}")
-    curves = aggregated[aggregated["metric"] == metric]
-    if curves.empty:
-        raise PlotError(f"no rows for metric {metric!r} (has {sorted(set(aggregated['metric']))})")
+    curves = metric_rows(aggregated, metric, REQUIRED_COLUMNS)
     shadows = aggregated[aggregated["metric"] == f"{metric}_on_policy"]
     check_samplers(curves)
     loglog = axes_scale == "loglog"

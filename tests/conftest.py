@@ -5,3 +5,19 @@ them: the suite ran 5-20x slower with torch's default thread count while other j
 import torch
 
 torch.set_num_threads(1)
+
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+@pytest.fixture
+def specs_copy(tmp_path):
+    """A private copy of the shipped specs folder, for tests that edit specs."""
+    root = tmp_path / "specs"
+    shutil.copytree(SPECS, root)
+    return root

@@ -57,3 +57,10 @@ def copy_workflow(dest: Path) -> Path:
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
     """``python -m snakemake`` with ``workdir``'s own Snakefile, building in ``workdir``."""
     return [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "--directory", str(workdir), *args]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a text file by ``new`` (which must be there)."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))

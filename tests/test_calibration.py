@@ -54,13 +54,6 @@ def test_open_fields_are_game_fields_and_never_rewards(library):
     assert "size" not in OPEN_FIELDS["gridworld"]  # §6: "a 3x3 GridWorld"
 
 
-@pytest.fixture
-def specs_copy(tmp_path):
-    root = tmp_path / "specs"
-    shutil.copytree(SPECS, root)
-    return root
-
-
 def errors_of(root: Path, capsys) -> str:
     assert validate_main([str(root)]) == 1
     return capsys.readouterr().err

@@ -21,7 +21,7 @@ from pipeline.expand import Plan
 from pipeline.plot import plot_figure
 from pipeline.slopes import fit_slope, loglog_slope, slopes
 from pipeline.slopes import main as slopes_main
-from tests.helpers import copy_workflow, snakemake_command
+from tests.helpers import copy_workflow, edit, snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs"
@@ -196,21 +196,6 @@ def test_even_checkpoints_match_the_engine():
     assert even_checkpoint_steps(1024, 16) == list(range(64, 1025, 64))
     assert even_checkpoint_steps(100, 3) == [33, 66, 99, 100]
     assert even_checkpoint_steps(5, 16) == [1, 2, 3, 4, 5]
-
-
-@pytest.fixture
-def specs_copy(tmp_path):
-    import shutil
-
-    root = tmp_path / "specs"
-    shutil.copytree(SPECS, root)
-    return root
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ reward modifications do what Appendix E says they are for."""
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from maprops.config import RunSpec
 from maprops.specs import SpecLibrary
 from maprops.specs.validate import validate_main
 from maprops.specs.yaml_lines import load_yaml_with_lines
+from tests.helpers import edit
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
@@ -95,17 +95,6 @@ def test_appendix_e_uniform_gradient_property(library):
 
 
 # -- bad input ----------------------------------------------------------------------------------
-@pytest.fixture
-def specs_copy(tmp_path):
-    root = tmp_path / "specs"
-    shutil.copytree(SPECS, root)
-    return root
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 def line_of(path: Path, needle: str) -> int:
