@@ -183,7 +183,7 @@ def test_fig_rate_spec_and_its_runs():
     assert {c.run.eval_every for c in library.cells("fig4a", "full")} == {64}
     assert fig4a.checkpoint_steps() == list(range(64, 1025, 64))
     plan = Plan(SPECS, "full")
-    assert plan.slope_figures == ["fig_rate", "fig_rate_oracle"]
+    assert plan.slope_figures == ["fig4a_variants", "fig_rate", "fig_rate_oracle"]
     manifest, labels = plan.manifest("fig_rate"), plan.plot_labels("fig_rate")
     assert manifest["slopes"] == {"from": 16} and {tuple(c["steps"]) for c in manifest["cells"]} == {tuple(GEOMETRIC)}
     assert labels["axes"] == "loglog" and labels["slopes"] == "results/full/aggregated/fig_rate.slopes.csv"
@@ -270,7 +270,7 @@ def test_bad_rate_options_name_file_line_field(specs_copy, capsys, file, old, ne
 def test_fit_slope_also_works_with_even_checkpoints(specs_copy):
     edit(specs_copy / "figures/fig4a.yaml", "checkpoints: 16 ", "checkpoints: 16\nfit_slope: true\nfirst_checkpoint: 128")
     plan = Plan(specs_copy, "full")
-    assert plan.slope_figures == ["fig4a", "fig_rate", "fig_rate_oracle"]
+    assert plan.slope_figures == ["fig4a", "fig4a_variants", "fig_rate", "fig_rate_oracle"]
     assert plan.manifest("fig4a")["slopes"] == {"from": 128}
     assert {c.run.eval_every for c in plan.cells("fig4a")} == {64}  # the runs do not change
 
