@@ -106,7 +106,14 @@ def _band(criterion: dict) -> str:
 
 def _rule(criterion: dict) -> str:
     what = "the whole 95% bootstrap CI of the mean" if criterion.get("require", "mean") == "ci" else "the mean over seeds"
-    return f"final {criterion['metric']} (each seed's last evaluation): {what} within {_band(criterion)}, bounds included"
+    premise = (
+        "; and the premise holds for the candidate's game (every agent's gradient on its cooperative action above 0 under uniform random policies)"
+        if criterion.get("premise") == "holds"
+        else ""
+    )
+    return (
+        f"final {criterion['metric']} (each seed's last evaluation): {what} within {_band(criterion)}, bounds included{premise}"
+    )
 
 
 def _setting_text(value) -> str:
@@ -159,7 +166,7 @@ def table_markdown(spec: dict, estimates: list[Estimate], selection: Selection, 
     else:
         gap = distance(estimates[selection.index], criterion)
         lines += [
-            f"**No candidate meets the criterion.** Closest to the band {_band(criterion)}: candidate "
+            f"**No candidate meets the criterion.** Closest to the band {_band(criterion)} (by the band alone): candidate "
             f"{selection.index} ({chosen['label']}), {gap:.2f} outside it.",
             "",
         ]

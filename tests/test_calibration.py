@@ -41,9 +41,14 @@ def test_shipped_calibrations(library):
         assert spec.seeds >= 20 and 4 <= len(spec.candidates) <= 6
         kind = library.games[spec.game].kind
         assert all(set(c) <= set(OPEN_FIELDS[kind]) for c in spec.candidates)
-        # the first candidate is the game as first written
+        # one candidate is the game as written (the first choice, or the calibrated value once applied)
         written = library.games[spec.game].model_dump()
-        assert all(written[field] == value or list(written[field]) == value for field, value in spec.candidates[0].items())
+        same = [
+            c
+            for c in spec.candidates
+            if all(written[f] == v or (isinstance(v, list) and list(written[f]) == v) for f, v in c.items())
+        ]
+        assert len(same) == 1, (name, same)
 
 
 def test_open_fields_are_game_fields_and_never_rewards(library):
@@ -164,13 +169,22 @@ def test_planned_cells_train_on_policy_only(scale):
         for cell, candidate in zip(cells, spec.candidates):
             game = cell.run.game.model_dump(mode="json")
             assert all(game[k] == v for k, v in candidate.items())
-        # candidate 0 is the game as first written: Fig. 5's own on-policy run, shared by hash
-        assert cells[0].run.run_id() == fig5[(spec.game, "on_policy")]
+        # the candidate equal to the game as written (the first choice, or the calibrated one once
+        # applied) is Fig. 5's own on-policy run, shared by hash
+        game = plan.library.games[spec.game]
+        as_written = [
+            i
+            for i, c in enumerate(spec.candidates)
+            if all(getattr(game, k) == (tuple(v) if isinstance(v, list) else v) for k, v in c.items())
+        ]
+        assert len(as_written) == 1, as_written
+        same = cells[as_written[0]]
+        assert same.run.run_id() == fig5[(spec.game, "on_policy")]
         assert len({c.run.run_id() for c in cells}) == len(cells)
         # and, with as many seeds, trains with Fig. 5's blocks: a calibration never re-blocks a figure's run
         fig5_cell = next(c for c in plan.cells("fig5") if (c.panel.game, c.sampler) == (spec.game, "on_policy"))
-        if cells[0].seeds == fig5_cell.seeds:
-            assert plan.cell_files(cells[0]) == plan.cell_files(fig5_cell)
+        if same.seeds == fig5_cell.seeds:
+            assert plan.cell_files(same) == plan.cell_files(fig5_cell)
 
 
 def test_adding_calibrations_leaves_figure_blocks_alone(specs_copy):
@@ -310,7 +324,7 @@ def test_smoke_calibration_picks_by_the_on_policy_criterion(built):
     assert (table["mean"] == 0).all() and (table["ci_high"] == 0).all() and (table["n_seeds"] == 3).all()
     assert list(table["meets"]) == [False, False] and not table["chosen"].any() and list(table["closest"]) == [True, False]
     text = (out / "tiny_success.md").read_text()
-    assert "**No candidate meets the criterion.** Closest to the band [0.2, 0.8]: candidate 0" in text
+    assert "**No candidate meets the criterion.** Closest to the band [0.2, 0.8] (by the band alone): candidate 0" in text
     # the total return (both agents' 0.1): exactly 0 from the centre, positive next to the
     # distractor -> candidate 1 chosen
     table = pd.read_csv(out / "tiny_return.csv")
