@@ -335,13 +335,17 @@ class Plan:
             labels["slopes"] = self.aggregated_path(figure, ".slopes.csv")
         variants = list(self.library.sampler_variants)
         styles = {
-            name: list(dataclasses.astuple(variant_style(variants.index(name), self.library.sampler_variants[name].label)))
-            for name in spec.samplers
-            if name in self.library.sampler_variants
+            name: list(dataclasses.astuple(variant_style(variants.index(name), label)))
+            for name, label in self.sampler_labels(figure).items()
         }
         if styles:  # only where a figure draws variants: every other figure's labels stay as they were
             labels["sampler_styles"] = styles
         return labels
+
+    def sampler_labels(self, figure: str) -> dict[str, str]:
+        """The readable names of the named sampler variants a figure lists (tables and legends)."""
+        variants = self.library.sampler_variants
+        return {name: variants[name].label for name in self.library.figure(figure).samplers if name in variants}
 
     @staticmethod
     def _column(metric: str, game_kind: str) -> str:

@@ -1,9 +1,10 @@
 """A study's per-seed values -> one Markdown table: final value per (setting, panel, sampler)
-with its 95% bootstrap CI, and the differences MA-PROPS - on-policy and PROPS - on-policy with
-their own bootstrap CIs (pipeline/compare.py: independent runs, so a two-sample bootstrap).
+with its 95% bootstrap CI, and each sampler minus on-policy sampling (MA-PROPS, PROPS, then any
+named variant of specs/samplers.yaml the figure lists) with its own bootstrap CI
+(pipeline/compare.py: independent runs, so a two-sample bootstrap).
 
-    python pipeline/study_table.py --seeds STUDY.seeds.csv --settings-json '[...]' \
-        --metric success_rate --title "..." --out STUDY.md
+    python -m pipeline.study_table --seeds STUDY.seeds.csv --settings-json '[...]' \
+        --metric success_rate --title "..." --out STUDY.md [--sampler-labels-json '{"name": "label"}']
 """
 
 from __future__ import annotations
@@ -19,12 +20,22 @@ from maprops.kinds import SAMPLERS  # the paper's order
 from pipeline.compare import difference_ci, mean_ci, named_rng
 
 SAMPLER_NAMES = {name: kind.name_in_text for name, kind in SAMPLERS.items()}
-# every other sampler against on-policy sampling, latest registered first (MA-PROPS, then PROPS)
-DIFFERENCES = tuple(
-    (name, "on_policy", f"{SAMPLER_NAMES[name]} − {SAMPLER_NAMES['on_policy']}")
-    for name in reversed(SAMPLERS)
-    if name != "on_policy"
-)
+BASELINE = "on_policy"
+
+
+def sampler_order(present: set[str], seen: list[str]) -> list[str]:
+    """Registered samplers in the paper's order, then named variants in the order they appear."""
+    return [s for s in SAMPLERS if s in present] + list(dict.fromkeys(s for s in seen if s not in SAMPLERS))
+
+
+def differences(samplers: list[str], names: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Every sampler against on-policy sampling: registered ones latest first (MA-PROPS, then
+    PROPS), then the variants, each with its column header."""
+    if BASELINE not in samplers:
+        return []
+    registered = [s for s in reversed(SAMPLERS) if s in samplers and s != BASELINE]
+    variants = [s for s in samplers if s not in SAMPLERS]
+    return [(s, BASELINE, f"{names[s]} − {names[BASELINE]}") for s in registered + variants]
 
 
 def final_values(seeds: pd.DataFrame, metric: str) -> dict[tuple[str, str, str], pd.Series]:
@@ -36,15 +47,17 @@ def final_values(seeds: pd.DataFrame, metric: str) -> dict[tuple[str, str, str],
     }
 
 
-def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title: str) -> str:
-    """Bootstrap generators are named by panel and samplers, not by setting, so a run that two
-    settings share (on-policy sampling, whose runs no behavior setting changes) shows the same
-    CI in both."""
+def study_markdown(
+    seeds: pd.DataFrame, settings: list[dict], metric: str, title: str, labels: dict[str, str] | None = None
+) -> str:
+    """``labels`` names the named sampler variants (their legend labels). Bootstrap generators
+    are named by panel and samplers, not by setting, so a run that two settings share
+    (on-policy sampling, whose runs no behavior setting changes) shows the same CI in both."""
     values = final_values(seeds, metric)
     panels = list(dict.fromkeys(seeds.sort_values("panel_index")["panel_title"]))
-    present = set(seeds["sampler"])
-    samplers = [s for s in SAMPLERS if s in present]
-    differences = [d for d in DIFFERENCES if {d[0], d[1]} <= present]
+    samplers = sampler_order(set(seeds["sampler"]), list(seeds["sampler"]))
+    names = {s: SAMPLER_NAMES.get(s) or (labels or {}).get(s, s) for s in samplers}
+    pairs = differences(samplers, names)
     lines = [
         f"# {title}",
         "",
@@ -56,14 +69,14 @@ def study_markdown(seeds: pd.DataFrame, settings: list[dict], metric: str, title
         label = setting["label"]
         resolved = ", ".join(f"{path} = {value}" for path, value in setting["resolved"].items())
         lines += [f"## {label}" + (" (the base figure's runs)" if setting["base"] else ""), "", f"Overrides: {resolved}.", ""]
-        header = ["panel", *(SAMPLER_NAMES.get(s, s) for s in samplers), *(d[2] for d in differences)]
+        header = ["panel", *(names[s] for s in samplers), *(d[2] for d in pairs)]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for panel in panels:
             cells = [panel]
             for sampler in samplers:
                 v = values.get((label, panel, sampler))
                 cells.append("not run" if v is None else f"{mean_ci(v, named_rng(panel, sampler)).format()} ({len(v)})")
-            for a, b, _ in differences:
+            for a, b, _ in pairs:
                 va, vb = values.get((label, panel, a)), values.get((label, panel, b))
                 cells.append(
                     "not run" if va is None or vb is None else difference_ci(va, vb, named_rng(panel, a, b)).format(signed=True)
@@ -80,9 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metric", required=True)
     parser.add_argument("--title", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--sampler-labels-json", default="{}", help="named variants' labels (Plan.sampler_labels)")
     args = parser.parse_args(argv)
     try:
-        text = study_markdown(pd.read_csv(args.seeds), json.loads(args.settings_json), args.metric, args.title)
+        labels = json.loads(args.sampler_labels_json)
+        text = study_markdown(pd.read_csv(args.seeds), json.loads(args.settings_json), args.metric, args.title, labels)
     except (OSError, ValueError, KeyError) as err:
         print(f"study_table: {args.seeds}: {err}", file=sys.stderr)
         return 1

@@ -112,3 +112,30 @@ def test_two_spec_folders_never_write_the_same_file(built):
     message = refused(built, "paper_figs/tiny.pdf", *theirs)
     assert "paper_figs/ holds the figures of the shipped specs/" in message
     assert files(built) == before
+
+
+def test_study_table_gives_named_variants_a_column_and_a_difference():
+    from pipeline.study_table import study_markdown
+
+    finals = {"on_policy": [0.0, 0.1, 0.2], "ma_props": [0.5, 0.6, 0.7], "ma_props_tabular": [0.9, 1.0, 1.0]}
+    seeds = pd.DataFrame(
+        [
+            {"setting": "base", "panel_index": 0, "panel_title": "Game 1", "sampler": s, "seed": i, "metric": "m", "final": v}
+            for s, values in finals.items()
+            for i, v in enumerate(values)
+        ]
+    )
+    settings = [{"label": "base", "resolved": {}, "base": True}]
+    table = study_markdown(seeds, settings, "m", "T", {"ma_props_tabular": "MA-PROPS, tabular"})
+    header = next(line for line in table.splitlines() if line.startswith("| panel"))
+    assert header.split(" | ")[1:] == [
+        "on-policy",
+        "MA-PROPS",
+        "MA-PROPS, tabular",
+        "MA-PROPS − on-policy",
+        "MA-PROPS, tabular − on-policy |",
+    ]
+    row = next(line for line in table.splitlines() if line.startswith("| Game 1"))
+    assert row.split(" | ")[-1].startswith("+0.87 [")  # tabular minus on-policy: 0.967 - 0.1
+    without_baseline = study_markdown(seeds[seeds["sampler"] != "on_policy"], settings, "m", "T")
+    assert "−" not in without_baseline and "ma_props_tabular" in without_baseline  # unnamed: shown by its key

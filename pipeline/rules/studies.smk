@@ -63,8 +63,10 @@ rule study_table:
         settings=lambda wc: json.dumps(plan(wc.scale).study_settings(wc.study), sort_keys=True),
         metric=lambda wc: study_figure(wc).metric,
         title=lambda wc: plan(wc.scale).library.study(wc.study).title,
+        labels=lambda wc: json.dumps(plan(wc.scale).sampler_labels(study_figure(wc).figure), sort_keys=True),
     log:
         f"{OUT}/{{scale}}/logs/study_table/{{study}}.log",
     shell:
         "{PYTHON} -m pipeline.study_table --seeds {input.seeds} --settings-json {params.settings:q}"
-        " --metric {params.metric} --title {params.title:q} --out {output} > {log} 2>&1"
+        " --metric {params.metric} --title {params.title:q} --sampler-labels-json {params.labels:q}"
+        " --out {output} > {log} 2>&1"
