@@ -228,9 +228,13 @@ class Plan:
     @cached_property
     def job_limits(self) -> dict[str, float]:
         """run_id -> the time limit (seconds) of its train jobs, for runs some spec trains with
-        ``seed_block: auto``: the smallest, over those specs, of JOB_SLACK x the spec's train work
-        at one block per cell (each run counted once) / ``cores``. Only cells known before any
-        sweep finishes count; a sweep-chosen cell is a sweep run, limited by its sweep.
+        ``seed_block: auto``: the largest, over those specs, of JOB_SLACK x the spec's train work
+        at one block per cell (each run counted once) / ``cores``. The largest build that shares
+        a run decides its blocks: a smaller spec reusing some of a big figure's seeds (fig5_tasks
+        and fig5) then gets the big figure's blocks, and the big figure's files do not depend on
+        which smaller specs exist (with the smallest limit, a 20-seed figure would cut a shared
+        100-seed run into single-seed jobs on a cluster). Only cells known before any sweep
+        finishes count; a sweep-chosen cell is a sweep run, limited by its sweep.
 
         A calibration limits only the runs no figure, study or sweep trains: its candidate equal to
         the game as written is a figure's on-policy run, which keeps that figure's blocks, so adding
@@ -249,13 +253,13 @@ class Plan:
         return limits
 
     def _limit(self, cells: list[Cell], limits: dict[str, float], skip: set[str] = frozenset()) -> None:
-        """Lower ``limits`` of the ``auto`` runs of one spec's cells (not those in ``skip``) to
+        """Raise ``limits`` of the ``auto`` runs of one spec's cells (not those in ``skip``) to
         JOB_SLACK x the spec's train work / cores."""
         unique = {c.run.run_id(): c for c in cells}
         total = sum(train_seconds(c.run.canonical_json(), c.seeds) for c in unique.values())
         for run_id, cell in unique.items():
             if cell.seed_block == AUTO and run_id not in skip:
-                limits[run_id] = min(limits.get(run_id, float("inf")), JOB_SLACK * total / self.cores)
+                limits[run_id] = max(limits.get(run_id, 0.0), JOB_SLACK * total / self.cores)
 
     def block(self, cell: Cell) -> int:
         """The cell's seed block: the spec's (capped) number, or the ``auto`` choice."""

@@ -118,6 +118,9 @@ def train_group(spec_json: str | dict, n_seeds: int) -> str | None:
 # A job may be up to JOB_SLACK x (the build's train work / its cores) long: longest-first list
 # scheduling then ends within (1 + JOB_SLACK) x that ideal, and cells split less often (fewer
 # blocks, less start-up work, and more results reused when the core count changes a little).
+# A run several specs train takes the largest of their builds' limits (pipeline/expand.py,
+# Plan.job_limits), so a small spec sharing a big figure's run may get longer jobs than its own
+# share, and the big figure's files never depend on it.
 JOB_SLACK = 2.0
 SPLIT_FLOOR_S = 600.0  # never split a cell into jobs shorter than this (see auto_block)
 MAX_JOB_S = 10 * 3600.0  # never choose a job longer than this: SAFETY x 10 h stays under a 24 h partition limit
