@@ -209,7 +209,17 @@ KIND = param_game_kind(
     # updates of a run stop early at the KL cut-off (behavior lr 0.3: 3.5 ms per update for 10
     # seeds), so for PROPS and MA-PROPS the model, which assumes full updates, is an upper bound.
     # The env's own step is 0.25-0.3 ms; the rest of step_s is acting, the shadow buffer and PPO.
-    cost=GameCost(step_s=5e-4, update_seed_s=2.5e-3, update_sample_s=1.2e-5, eval_s=1.0, error_s=0.16, bytes_per_sample=2_700),
+    # An mpe2 instance holds 2 MB (measured RSS over 200 instances: its 700x700 render surface,
+    # built even when nothing renders); evaluation keeps one per episode and seed.
+    cost=GameCost(
+        step_s=5e-4,
+        update_seed_s=2.5e-3,
+        update_sample_s=1.2e-5,
+        eval_s=1.0,
+        error_s=0.16,
+        bytes_per_sample=2_700,
+        bytes_per_instance=2_000_000,
+    ),
 )
 PettingZooConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 PettingZooSpec = KIND.spec
