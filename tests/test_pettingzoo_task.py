@@ -153,13 +153,35 @@ def test_a_seeded_reset_replays_on_a_reused_instance_and_within_any_block():
     assert not torch.equal(spread().reset((1, 1), uniforms(1, 1, 1, value=0.26)), first)
 
 
-def test_covering_every_landmark_is_a_success_and_the_time_limit_is_not():
-    game = spread()
-    game.reset((1, 1), uniforms(1, 1, 1))
+def covered(game):
+    """Put every agent of the single entry on a landmark of its own."""
     world = game.envs[0].unwrapped.world
     for agent, landmark in zip(world.agents, world.landmarks):
         agent.state.p_pos = landmark.state.p_pos.copy()
-    result = act(game, 0, 0)  # no-op: both stay on their landmarks
+
+
+def test_the_shipped_rule_a_team_return_of_minus_10():
+    """Covering both landmarks at once ends the episode with a return near 0: a success; random
+    agents run out their 25 steps far from the landmarks and fail."""
+    game = spread()
+    assert game.success == SuccessRule(team_return_at_least=-10.0)
+    game.reset((1, 1), uniforms(1, 1, 1))
+    covered(game)
+    result = act(game, 0, 0)  # no-op: both stay on their landmarks, the package terminates
+    assert bool(result.done) and bool(result.success) and not bool(result.truncated)
+    game.reset((1, 1), uniforms(1, 1, 1, value=0.5))
+    for t in range(25):
+        result = act(game, 1, 1)  # both keep moving left
+        assert bool(result.done) == (t == 24)
+    assert bool(result.truncated) and not bool(result.success)
+
+
+def test_the_packages_own_cover_through_the_terminated_rule():
+    """With ``success: {terminated: true}`` a cover is a success and the time limit is not."""
+    game = PettingZooGame(env=SPREAD.env, kwargs=SPREAD.kwargs, max_episode_steps=25, success={"terminated": True})
+    game.reset((1, 1), uniforms(1, 1, 1))
+    covered(game)
+    result = act(game, 0, 0)
     assert bool(result.done) and bool(result.success) and not bool(result.truncated)
     for t in range(25):
         result = act(game, 0, 0)
