@@ -201,9 +201,9 @@ KIND = param_game_kind(
     "PettingZoo",
     PettingZooParams,
     core="maprops.games.pettingzoo_task:PettingZooGame",
-    # Measured on specs/games/simple_spread.yaml (process time, one thread, 2 busy cores), not yet
-    # against a whole train job: fig_pettingzoo's on-policy job cut to 4 PPO updates, 10 seeds,
-    # took 27.8 s (this model: 34 s); one evaluation 0.6-1.05 s and one pair of KL fits 0.16-0.2 s
+    # Measured on specs/games/simple_spread.yaml (process time, one thread, 2 busy cores):
+    # fig_pettingzoo's whole on-policy job with 5 seeds about 7 CPU-minutes (this model: 7.0);
+    # cut to 4 PPO updates with 10 seeds 27.8 s (this model: 34 s); one evaluation 0.6-1.05 s and one pair of KL fits 0.16-0.2 s
     # per seed; one full behavior update (16 x 8 minibatch steps, no cut-off) of 5 and 20 seeds
     # on buffers of 16-256 samples 0.056-0.18 s (MA-PROPS), PROPS 1.0-1.6x that. The first
     # updates of a run stop early at the KL cut-off (behavior lr 0.3: 3.5 ms per update for 10
