@@ -7,6 +7,10 @@ expected gradient. This module checks that premise on our game specs with the re
 
     maprops premise [GAME ...] [--variant V] [--episodes N] [--seed S] [--specs DIR] [--csv FILE]
 
+A game whose core declares no cooperative action (a PettingZoo task: nothing says which of its
+actions cooperate) has nothing to check: skipped, with a ``#`` line, when every game is checked,
+and refused when named.
+
 Per (game, variant), with every agent uniform over its actions and independent:
 
 - **Events per episode.** ``joint``: the cooperative reward events (GridWorld: every agent
@@ -199,6 +203,15 @@ def exact_verdict(value: float) -> str:
     return ZERO
 
 
+def declares_cooperation(spec) -> bool:
+    """Whether a game's core names cooperative actions, which the check biases; read off the core
+    class (no game is built). A PettingZoo task names none: the check has nothing to test there."""
+    from maprops.kinds import game_kind
+    from maprops.kinds.base import load_class
+
+    return hasattr(load_class(game_kind(spec.kind).core), "cooperative_actions")
+
+
 def estimate(spec, variant: str, episodes: int, seed: int, gamma: float) -> PremiseResult:
     """The premise of one game spec's variant, from ``episodes`` episodes of its core."""
     from maprops.games import make_game
@@ -386,10 +399,17 @@ def premise_main(games: list[str], variant: str | None, episodes: int, seed: int
     unknown = [g for g in games if g not in library.games]
     if unknown:
         return fail(f"no game {', '.join(map(repr, unknown))} in {specs}/games; games: {', '.join(sorted(library.games))}")
-    todo = []
+    silent = [g for g in games if not declares_cooperation(library.games[g])]
+    if silent:
+        return fail(
+            f"{', '.join(map(repr, silent))}: no cooperative action declared (game kind {library.games[silent[0]].kind!r}), nothing to check"
+        )
+    todo, skipped = [], []
     for name in games or sorted(library.games):
         spec = library.games[name]
-        if variant is None:
+        if not declares_cooperation(spec):
+            skipped.append(name)
+        elif variant is None:
             todo += [(spec, v) for v in spec.variant_names]
         elif variant in spec.variant_names:
             todo.append((spec, variant))
@@ -401,6 +421,8 @@ def premise_main(games: list[str], variant: str | None, episodes: int, seed: int
     print(
         f"# uniform random policies, {episodes} episodes per game, seed {seed}, gamma {gamma:g}; 95% CIs: {CI_METHOD}", flush=True
     )
+    if skipped:
+        print(f"# skipped, no cooperative action declared: {', '.join(skipped)}", flush=True)
     results = []
     for spec, v in todo:
         result = estimate(spec, v, episodes, seed, gamma)

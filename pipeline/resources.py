@@ -45,7 +45,10 @@ grow with seeds x samples held at once (one PPO batch n; a fixed-target run hold
 samples): observations for both the sampler's and the shadow buffer, their copies for behavior and
 PPO minibatches, network activations. ``bytes_per_sample`` is about 8 copies of a joint observation
 (2 agents x obs_dim floats) plus 2 KB, per seed: obs_dim is 1 (matrix), 18 (GridWorld), 9 (LBF),
-166 (BoulderPush).
+166 (BoulderPush), 12 (Simple Spread). A core that holds live environment objects (LBF, PettingZoo
+tasks) also holds one per seed for training, one for the shadow buffer and one per evaluation
+episode: ``bytes_per_instance`` each (an mpe2 task about 2 MB, its off-screen render surface; an
+LBF env about 6 KB, left out).
 """
 
 from __future__ import annotations
@@ -101,10 +104,12 @@ def train_runtime_minutes(spec_json: str | dict, n_seeds: int, attempt: int = 1)
 def train_mem_mb(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:
     """Memory request of one train job in MB (``sbatch --mem``)."""
     spec = _spec(spec_json)
-    bytes_per_sample = game_kind(spec["game"]["kind"]).cost.bytes_per_sample
+    cost = game_kind(spec["game"]["kind"]).cost
     held = spec["total_steps"] if spec.get("fixed_target") else spec["ppo"]["batch_size"]
-    buffers = SAFETY * n_seeds * held * bytes_per_sample / 1e6
-    return (BASE_MB + math.ceil(buffers)) * max(1, attempt)
+    buffers = SAFETY * n_seeds * held * cost.bytes_per_sample / 1e6
+    # live environment objects (cores built on a package): training, shadow and one per evaluation episode
+    instances = SAFETY * n_seeds * (2 + spec.get("eval_episodes", 100)) * cost.bytes_per_instance / 1e6
+    return (BASE_MB + math.ceil(buffers + instances)) * max(1, attempt)
 
 
 def train_group(spec_json: str | dict, n_seeds: int) -> str | None:

@@ -12,7 +12,8 @@ import torch
 from lbforaging.foraging.environment import ForagingEnv
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-from maprops.games.lbf import LBFGame, reset_seed
+from maprops.games.instances import reset_seed
+from maprops.games.lbf import LBFGame
 from maprops.games.pettingzoo import GameParallelEnv
 
 NONE, NORTH, SOUTH, WEST, EAST, LOAD = range(6)

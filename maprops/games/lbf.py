@@ -46,16 +46,11 @@ import torch
 from lbforaging.foraging.environment import ForagingEnv
 
 from maprops.games.base import JointActionCount, StepResult
+from maprops.games.instances import InstancePerEntry
 from maprops.kinds.lbf import LBFParams
 
 N_ACTIONS = 6  # 0 none, 1 north, 2 south, 3 west, 4 east, 5 load
 LOAD = 5
-SEED_RANGE = 2**31 - 1
-
-
-def reset_seed(u: float) -> int:
-    """The integer seed of one reset, ``floor(u * (2**31 - 1))`` for a uniform ``u`` in [0, 1)."""
-    return int(u * SEED_RANGE)
 
 
 def reset_fresh(env: ForagingEnv, seed: int) -> np.ndarray:
@@ -66,11 +61,9 @@ def reset_fresh(env: ForagingEnv, seed: int) -> np.ndarray:
     return np.stack(obs)
 
 
-class LBFGame(JointActionCount):
+class LBFGame(InstancePerEntry, JointActionCount):
     """Batched LBF core; see the module docstring for the observation and the package facts."""
 
-    random_numbers_per_reset = 1  # the seed of each entry's reset
-    random_numbers_per_step = 1  # the seed of an automatic reset when the episode ends
     cooperative_label = "load"
 
     def __init__(
@@ -102,6 +95,7 @@ class LBFGame(JointActionCount):
             force_coop=force_coop,
             penalty=penalty,
         )
+        super().__init__()
         self.name = name
         # Everything ForagingEnv is built with; a plain env with these settings is the reference.
         self.settings = dict(
@@ -130,15 +124,6 @@ class LBFGame(JointActionCount):
         # 0..max level (a food's default maximum is the sum of the 3 highest player levels).
         top_food = max_food_level if max_food_level is not None else max_player_level * min(players, 3)
         self.obs_bounds = (-1.0, float(max(field_size - 1, max_player_level, top_food)))
-        self.envs: list[ForagingEnv] = []  # the live instances, row-major over [S, E]
-        self._batch: tuple[int, int] | None = None
-
-    def _seeds(self, batch: tuple[int, int], uniforms, count: int, what: str) -> list[int]:
-        s, e = batch
-        if uniforms is None or tuple(uniforms.shape) != (s, e, count):
-            got = None if uniforms is None else tuple(uniforms.shape)
-            raise ValueError(f"{self.name} {what} needs uniforms of shape {(s, e, count)}, got {got}")
-        return [reset_seed(u) for u in uniforms.reshape(s * e, count)[:, 0].tolist()]
 
     def _reset_one(self, env: ForagingEnv, seed: int) -> np.ndarray:
         """A fresh reset. The package gives up placing food after 1000 tries without a word
@@ -155,23 +140,14 @@ class LBFGame(JointActionCount):
 
     def reset(self, batch, uniforms) -> torch.Tensor:
         """New episodes for ``batch = (S, E)``; entry ``i`` is seeded by its uniform alone."""
-        s, e = (int(b) for b in batch)
+        s, e = self._instances(batch, lambda: ForagingEnv(**self.settings))
         seeds = self._seeds((s, e), uniforms, self.random_numbers_per_reset, "reset")
-        if (s, e) != self._batch:
-            self.envs = [ForagingEnv(**self.settings) for _ in range(s * e)]
-            self._batch = (s, e)
         obs = np.stack([self._reset_one(env, seed) for env, seed in zip(self.envs, seeds)])
         return torch.from_numpy(obs).view(s, e, self.n_agents, self.obs_dim)
 
     def step(self, actions: torch.Tensor, uniforms) -> StepResult:
         """One ``ForagingEnv.step`` per entry; an ended entry restarts from its step uniform."""
-        if self._batch is None:
-            raise ValueError(f"{self.name}: call reset before step")
-        s, e = self._batch
-        if tuple(actions.shape) != (s, e, self.n_agents):
-            raise ValueError(f"{self.name} step needs actions of shape {(s, e, self.n_agents)}, got {tuple(actions.shape)}")
-        if actions.numel() and not (0 <= int(actions.min()) and int(actions.max()) < N_ACTIONS):
-            raise ValueError(f"{self.name} actions must lie in 0..{N_ACTIONS - 1}")
+        s, e = self._step_batch(actions)
         seeds = self._seeds((s, e), uniforms, self.random_numbers_per_step, "step")
         joint = actions.reshape(s * e, self.n_agents).tolist()
         obs = np.empty((s * e, self.n_agents, self.obs_dim), dtype=np.float32)

@@ -39,6 +39,7 @@ class GameCost:
     eval_s: float  # one evaluation of one seed
     error_s: float  # one sampling-error measurement of one seed
     bytes_per_sample: int  # memory per seed and held sample
+    bytes_per_instance: int = 0  # memory per live environment object, for cores built on a package
 
 
 @dataclass(frozen=True)
