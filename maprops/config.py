@@ -57,6 +57,19 @@ def sampler_misfit(sampler, game_kind: str) -> str | None:
     return f"{what} needs a game with enumerable joint states ({fits}); game kind {game_kind!r} has none"
 
 
+def history_misfit(sampler, fixed_target: bool | None) -> str | None:
+    """Why a sampler config's ``history_batches`` cannot apply to the experiment, or None: the
+    batches it keeps are target batches, and a fixed-target run has no target update (its one
+    growing buffer already keeps every sample: at b x n samples it *is* a buffer of b batches)."""
+    batches = getattr(sampler, "history_batches", 1)
+    if fixed_target and batches > 1:
+        return (
+            f"history_batches: {batches} keeps target batches across target updates; a fixed-target run has none "
+            "(its one growing buffer already keeps every sample), so use history_batches only in training figures"
+        )
+    return None
+
+
 def sampler_config(kind: str, **settings):
     """The sampler config of ``kind`` with ``settings`` (none for on-policy sampling)."""
     return sampler_kind(kind).config(**settings)
@@ -127,6 +140,13 @@ class RunSpec(Frozen):
     @model_validator(mode="after")
     def _sampler_fits_the_game(self) -> RunSpec:
         reason = sampler_misfit(self.sampler, self.game.kind)
+        if reason:
+            raise ValueError(reason)
+        return self
+
+    @model_validator(mode="after")
+    def _history_needs_target_updates(self) -> RunSpec:
+        reason = history_misfit(self.sampler, self.fixed_target)
         if reason:
             raise ValueError(reason)
         return self

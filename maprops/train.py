@@ -12,6 +12,10 @@ Per target update (iteration):
    separate copy of the game (paper §6.2), and measure both buffers' sampling error;
 3. update the target policies with MAPPO or IPPO on the sampler's buffer;
 4. every ``eval_every`` iterations, evaluate the target policies.
+
+With ``sampler.history_batches: b`` > 1 (beyond the paper) the buffer keeps the last b - 1
+batches too (:mod:`maprops.history`): steps 1-3 then see all of it, and the behavior is adapted
+on the kept batches before the first step of a new batch as well.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ import torch
 
 from maprops.config import RunSpec
 from maprops.games import make_game
+from maprops.history import Buffer, History
 from maprops.kinds import SAMPLERS
 from maprops.metrics import sampling_errors
 from maprops.policies import Actors, Critic
-from maprops.ppo import PPOLearner, Rollout
+from maprops.ppo import PPOLearner
 from maprops.results import result_columns
 from maprops.rng import SeedStreams, Tag, sample_categorical
 from maprops.samplers import make_sampler
@@ -126,47 +131,57 @@ class Trainer:
         self.shadow_env = Episodes(make_game(spec.game), rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
         self.eval_game = make_game(spec.game)
         self.columns = result_columns(spec.game.sampling_error)
+        self.history = History(getattr(spec.sampler, "history_batches", 1))
         self.iteration = 0
 
-    def _collect(self, it: int, steps: int, checkpoint=None):
-        """Steps 1-2: the sampler's buffer (with behavior updates) and the shadow on-policy one.
-        ``checkpoint(collected, rollout, shadow)``, if given, runs after every step."""
-        s, envs, game = len(self.rng), self.envs, self.game
-        n, k, d = game.n_agents, game.n_actions[0], game.obs_dim
-        rollout = Rollout.empty(s, steps, envs, n, d, k)
-        shadow_obs = torch.zeros_like(rollout.obs)
-        shadow_actions = torch.zeros_like(rollout.actions)
+    def _new_batch(self, steps: int) -> Buffer:
+        game = self.game
+        return Buffer.empty(len(self.rng), steps, self.envs, game.n_agents, game.obs_dim, game.n_actions[0])
+
+    def _behavior_data(self, rollout, end: int) -> BehaviorData:
+        """The buffer's first ``end`` steps as the behavior update sees them."""
+        return behavior_data(
+            self.game,
+            rollout.obs[:, :end].flatten(1, 2),
+            rollout.actions[:, :end].flatten(1, 2),
+            rollout.log_probs[:, :end].flatten(1, 2),
+        )
+
+    def _collect(self, it: int, buffer: Buffer, checkpoint=None) -> None:
+        """Steps 1-2: fill the new batch of ``buffer`` (the sampler's, with behavior updates on
+        all of the buffer so far, and the shadow on-policy one). ``checkpoint(collected,
+        rollout, shadow)``, if given, runs after every step."""
+        envs, n = self.envs, self.game.n_agents
+        rollout, (shadow_obs, shadow_actions), start = buffer.rollout, buffer.shadow, buffer.start
+        steps = rollout.obs.shape[1] - start
         params = self.learner.actor_params
-        self.sampler.reset_to_target(params)
+        if self.adapts and start:  # kept batches: correct them toward the new target at once
+            self.sampler.update(params, self._behavior_data(rollout, start), (it, -1))
+        else:
+            self.sampler.reset_to_target(params)
         for t in range(steps):
+            i = start + t
             obs = self.train_env.obs
             log_probs, values = self.learner.act_info(obs)
             actions = self.sampler.act(obs, log_probs, self.rng.uniform((Tag.ACT, it, t), (envs, n)))
             result = self.train_env.step(actions, (it, t))
-            rollout.obs[:, t] = obs
-            rollout.actions[:, t] = actions
-            rollout.log_probs[:, t] = log_probs
-            rollout.rewards[:, t] = result.rewards
-            rollout.dones[:, t] = result.done
-            rollout.values[:, t] = values
+            rollout.obs[:, i] = obs
+            rollout.actions[:, i] = actions
+            rollout.log_probs[:, i] = log_probs
+            rollout.rewards[:, i] = result.rewards
+            rollout.dones[:, i] = result.done
+            rollout.values[:, i] = values
             collected = t + 1
             if self.adapts and collected < steps and collected % self.spec.sampler.batch_size == 0:
-                data = behavior_data(
-                    game,
-                    rollout.obs[:, :collected].flatten(1, 2),
-                    rollout.actions[:, :collected].flatten(1, 2),
-                    rollout.log_probs[:, :collected].flatten(1, 2),
-                )
-                self.sampler.update(params, data, (it, t))
+                self.sampler.update(params, self._behavior_data(rollout, i + 1), (it, t))
 
             with torch.no_grad():
-                shadow_obs[:, t] = self.shadow_env.obs
-                probs = self.actors.log_probs(params, shadow_obs[:, t]).exp()
-                shadow_actions[:, t] = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
-                self.shadow_env.step(shadow_actions[:, t], (it, t))
+                shadow_obs[:, i] = self.shadow_env.obs
+                probs = self.actors.log_probs(params, shadow_obs[:, i]).exp()
+                shadow_actions[:, i] = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
+                self.shadow_env.step(shadow_actions[:, i], (it, t))
             if checkpoint is not None:
                 checkpoint(collected, rollout, (shadow_obs, shadow_actions))
-        return rollout, (shadow_obs, shadow_actions)
 
     def _errors(self, obs, actions, it: int, buffer: int):
         """Sampling error of one buffer ``[S, T, E, ...]`` (buffer 0: the sampler's, 1: shadow)."""
@@ -179,12 +194,15 @@ class Trainer:
         """One target update (steps 1-4 above); returns this iteration's rows if evaluated."""
         it = self.iteration
         spec, learner = self.spec, self.learner
-        rollout, (shadow_obs, shadow_actions) = self._collect(it, self.steps)
+        buffer = self.history.extend(self._new_batch(self.steps), learner)
+        self._collect(it, buffer)
+        rollout, (shadow_obs, shadow_actions) = buffer.rollout, buffer.shadow
         evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
         if evaluated:
             joint, agent1 = self._errors(rollout.obs, rollout.actions, it, 0)
             joint_on, agent1_on = self._errors(shadow_obs, shadow_actions, it, 1)
         learner.update(rollout, self.train_env.obs, it)
+        self.history.keep(buffer, self.steps)
         self.iteration += 1
         if not evaluated:
             return None
@@ -216,7 +234,7 @@ class Trainer:
             )
             rows.append(self._row(0, collected * self.envs, outcome, errors))
 
-        self._collect(0, self.spec.total_steps, checkpoint)
+        self._collect(0, self._new_batch(self.spec.total_steps), checkpoint)
         return rows
 
 

@@ -33,6 +33,12 @@ it rarely when the behavior learning rate is 0.03 (BoulderPush, LBF, the 2x2 gam
 (GridWorld, Climbing, Penalty) or the cut-off 0.03 runs can be much cheaper, so the estimate is
 an upper bound there.
 
+With ``sampler.history_batches: b`` > 1 (beyond the paper; maprops/history.py) the buffer also
+holds up to b - 1 kept batches: ``kept`` below is their mean number over the run's target updates
+(0 with b = 1). Each behavior update's buffer grows by ``kept * n``, and the target update, which
+learns from all of the buffer, by the same factor: it is the PPO_SHARE of ``step_s`` that grows,
+so ``step_s`` becomes ``step_s * (1 + PPO_SHARE * kept)``.
+
 It is multiplied by SAFETY (2) and by the attempt (Snakemake's retries get
 twice, three times... the time), then rounded up to whole minutes, at least MIN_MINUTES.
 When new measurements disagree, change the rows of the table and the constants in the
@@ -41,14 +47,15 @@ retrained for it (resources are not part of a run's identity), though ``seed_blo
 then choose other blocks.
 
 Memory: BASE_MB (interpreter + torch, about 300 MB resident in practice) plus the buffers, which
-grow with seeds x samples held at once (one PPO batch n; a fixed-target run holds all total_steps
-samples): observations for both the sampler's and the shadow buffer, their copies for behavior and
-PPO minibatches, network activations. ``bytes_per_sample`` is about 8 copies of a joint observation
-(2 agents x obs_dim floats) plus 2 KB, per seed: obs_dim is 1 (matrix), 18 (GridWorld), 9 (LBF),
-166 (BoulderPush), 12 (Simple Spread). A core that holds live environment objects (LBF, PettingZoo
-tasks) also holds one per seed for training, one for the shadow buffer and one per evaluation
-episode: ``bytes_per_instance`` each (an mpe2 task about 2 MB, its off-screen render surface; an
-LBF env about 6 KB, left out).
+grow with seeds x samples held at once (one PPO batch n, b of them with ``history_batches: b``; a
+fixed-target run holds all total_steps samples): observations for both the sampler's and the
+shadow buffer, their copies for behavior and PPO minibatches, network activations.
+``bytes_per_sample`` is about 8 copies of a joint observation (2 agents x obs_dim floats) plus
+2 KB, per seed: obs_dim is 1 (matrix), 18 (GridWorld), 9 (LBF), 166 (BoulderPush), 12 (Simple
+Spread). A core that holds live environment objects (LBF, PettingZoo tasks) also holds one per
+seed for training, one for the shadow buffer and one per evaluation episode:
+``bytes_per_instance`` each (an mpe2 task about 2 MB, its off-screen render surface; an LBF env
+about 6 KB, left out).
 """
 
 from __future__ import annotations
@@ -66,6 +73,20 @@ PACK_UP_TO_MINUTES = 60  # train jobs this short share cluster submissions (grou
 
 STEP_BLOCK_S = 1e-3
 UPDATE_BLOCK_S = 0.03
+# Fraction of step_s spent in the target (PPO) update, which history_batches scales (kept_batches).
+# Measured: GridWorld on-policy, 12 updates of n = 256, b = 4 against b = 1 (mean 2.5 kept batches)
+# took 1.3x the CPU time with 5 seeds and 1.55x with 20, i.e. 0.13-0.22; rounded up.
+PPO_SHARE = 0.25
+
+
+def kept_batches(spec: dict) -> float:
+    """Mean number of earlier target batches the buffer holds, over the run's target updates:
+    ``min(k, b - 1)`` at update k (0 with the paper's b = 1 and in fixed-target runs)."""
+    batches = spec["sampler"].get("history_batches", 1)
+    updates = spec["total_steps"] // spec["ppo"]["batch_size"]
+    if batches == 1 or spec.get("fixed_target") or updates == 0:
+        return 0.0
+    return sum(min(k, batches - 1) for k in range(updates)) / updates
 
 
 def _spec(spec_json: str | dict) -> dict:
@@ -79,10 +100,11 @@ def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     steps = spec["total_steps"]
     n = spec["ppo"]["batch_size"]
     fixed = bool(spec.get("fixed_target"))
-    seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * cost.step_s)
+    kept = kept_batches(spec)
+    seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * cost.step_s * (1 + PPO_SHARE * kept))
     update_cost = sampler_kind(spec["sampler"]["kind"]).update_cost
     if update_cost is not None:
-        buffer = (steps if fixed else n) / 2
+        buffer = (steps if fixed else n) / 2 + kept * n
         per_update = UPDATE_BLOCK_S + n_seeds * (cost.update_seed_s + buffer * cost.update_sample_s)
         seconds += steps / spec["sampler"]["batch_size"] * update_cost * per_update
     eval_every = spec.get("eval_every", 1)
@@ -105,7 +127,8 @@ def train_mem_mb(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:
     """Memory request of one train job in MB (``sbatch --mem``)."""
     spec = _spec(spec_json)
     cost = game_kind(spec["game"]["kind"]).cost
-    held = spec["total_steps"] if spec.get("fixed_target") else spec["ppo"]["batch_size"]
+    batches = spec["sampler"].get("history_batches", 1)
+    held = spec["total_steps"] if spec.get("fixed_target") else batches * spec["ppo"]["batch_size"]
     buffers = SAFETY * n_seeds * held * cost.bytes_per_sample / 1e6
     # live environment objects (cores built on a package): training, shadow and one per evaluation episode
     instances = SAFETY * n_seeds * (2 + spec.get("eval_episodes", 100)) * cost.bytes_per_instance / 1e6

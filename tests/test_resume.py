@@ -39,27 +39,32 @@ class DiesAfterSnapshot(Checkpoints):
 FIGURE = {"simple_spread": "fig_pettingzoo"}  # the figure of a game fig5 does not train
 
 
-def smoke_run(game: str, sampler: str) -> RunSpec:
+def smoke_run(game: str, sampler: str, history_batches: int = 1) -> RunSpec:
     """A fig5 cell at smoke scale, shrunk to 3 target updates of 16 steps, so there is a middle
-    to resume from (mid-episode where episodes are longer) and it runs in seconds."""
+    to resume from (mid-episode where episodes are longer) and it runs in seconds; with
+    ``history_batches`` > 1 the snapshot after the first update must carry the batch the buffer
+    keeps."""
     cells = SpecLibrary(SPECS).cells(FIGURE.get(game, "fig5"), "smoke")
     cell = next(c for c in cells if c.panel.game == game and c.sampler == sampler)
     ppo = cell.run.ppo.model_copy(update={"batch_size": 16})
-    return cell.run.model_copy(update={"ppo": ppo, "total_steps": 48, "eval_every": 1})
+    sampler_config = {**cell.run.sampler.model_dump(), "history_batches": history_batches}
+    return RunSpec(**{**cell.run.model_dump(), "sampler": sampler_config, "ppo": ppo, "total_steps": 48, "eval_every": 1})
 
 
 @pytest.mark.parametrize(
-    "game, sampler",
+    "game, sampler, history_batches",
     [
-        ("nonconflict_19", "props"),
-        ("gridworld", "ma_props"),
-        ("boulderpush", "props"),
-        ("lbf", "ma_props"),
-        ("simple_spread", "ma_props"),
+        ("nonconflict_19", "props", 1),
+        ("gridworld", "ma_props", 1),
+        ("boulderpush", "props", 1),
+        ("lbf", "ma_props", 1),
+        ("simple_spread", "ma_props", 1),
+        ("gridworld", "ma_props", 2),
+        ("nonconflict_19", "on_policy", 3),
     ],
 )
-def test_resumed_run_equals_uninterrupted_run(tmp_path, game, sampler):
-    spec = smoke_run(game, sampler)
+def test_resumed_run_equals_uninterrupted_run(tmp_path, game, sampler, history_batches):
+    spec = smoke_run(game, sampler, history_batches)
     seeds = [0, 1]
     path = tmp_path / "block.ckpt"
     with pytest.raises(Killed):

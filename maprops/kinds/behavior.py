@@ -8,12 +8,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from maprops.spec_types import Float, Frozen, Int
+from maprops.kinds.history import HistoryConfig
+from maprops.spec_types import Float, Int
 
 
-class BehaviorSamplerConfig(Frozen):
+class BehaviorSamplerConfig(HistoryConfig):
     """The behavior policy is reset to the target and trained every ``batch_size`` (the paper's
-    m) environment steps on everything collected since the last target update. The defaults are
+    m) environment steps on the buffer D: everything collected since the last target update
+    (and, with ``history_batches`` > 1, the batches kept from before it). The defaults are
     ``specs/hyperparams/behavior.yaml`` and Table 3's behavior columns, checked equal by a test;
     ``target_kl`` is the value Table 1 prints (6)."""
 
@@ -43,7 +45,7 @@ class BehaviorSamplerConfig(Frozen):
         "behavior never ends an update farther than target_kl",
     )
 
-    identity_defaults: ClassVar[dict] = {"reset_moments": False, "kl_cutoff": "check"}
+    identity_defaults: ClassVar[dict] = {**HistoryConfig.identity_defaults, "reset_moments": False, "kl_cutoff": "check"}
 
     @model_validator(mode="after")
     def _enforce_needs_a_cutoff(self):

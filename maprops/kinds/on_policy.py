@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 from maprops.kinds.base import SamplerKind, Style
-from maprops.spec_types import Frozen
+from maprops.kinds.history import HistoryConfig
 
 
-class OnPolicyConfig(Frozen):
-    """On-policy sampling: each agent samples from its own target policy. It has no settings,
-    so every on-policy run's identity is free of behavior-update values and a study that varies
-    them reuses the on-policy runs."""
+class OnPolicyConfig(HistoryConfig):
+    """On-policy sampling: each agent samples from its own target policy. It has no behavior
+    settings, so every on-policy run's identity is free of behavior-update values and a study
+    that varies them reuses the on-policy runs. Its one setting, ``history_batches``, keeps
+    past batches in the learner's buffer without any correction (Corrado and Hanna's
+    "PPO-buffer" baseline, beyond the paper): the comparison PROPS and MA-PROPS with the same
+    ``history_batches`` need."""
 
     kind: Literal["on_policy"] = "on_policy"
 

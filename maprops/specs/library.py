@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maprops.config import MLEConfig, PPOConfig, RunSpec, sampler_misfit
+from maprops.config import MLEConfig, PPOConfig, RunSpec, history_misfit, sampler_misfit
 from maprops.kinds import SAMPLERS
 from maprops.specs.calibrations import CalibrationSpec, calibration_cells, check_calibration
 from maprops.specs.claims import ClaimsSpec, load_claims
@@ -194,6 +194,9 @@ class SpecLibrary:
                 reasons = [self.misfit(sampler, game) for game in known_games]
                 if reasons and all(reasons):
                     errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
+                reason = history_misfit(self.sampler_config(sampler), figure.experiment == "fixed_target")
+                if reason:
+                    errors.append(field_error(path, lines, ("samplers", i), f"{sampler}: {reason}"))
         for name, sweep in self.sweeps.items():
             path, lines = self._lines[str(self.root / "sweeps" / f"{name}.yaml")]
             self._check_game(sweep, path, lines, (), errors)
@@ -380,10 +383,15 @@ class SpecLibrary:
             raise KeyError(f"unknown scale {name!r}; known: {', '.join(self.scales)}")
         return self.scales[name]
 
+    def sampler_config(self, sampler: str):
+        """A figure's sampler (a registered one or a named variant) as its settings model, with
+        the variant's settings and the model's defaults for the rest."""
+        settings = self.sampler_variants[sampler].set if sampler in self.sampler_variants else {}
+        return self.sampler_kind(sampler).config(**settings)
+
     def misfit(self, sampler: str, game: str) -> str | None:
         """Why a figure's sampler (a registered one or a named variant) cannot play a game, or None."""
-        settings = self.sampler_variants[sampler].set if sampler in self.sampler_variants else {}
-        return sampler_misfit(self.sampler_kind(sampler).config(**settings), self.games[game].kind)
+        return sampler_misfit(self.sampler_config(sampler), self.games[game].kind)
 
     def panel_samplers(self, figure: FigureSpec, panel: Panel) -> list[str]:
         """The figure's samplers that can play this panel's game: a sampler that needs enumerable

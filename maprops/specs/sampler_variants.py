@@ -24,9 +24,17 @@ SAMPLERS_FILE = "samplers.yaml"  # optional, in the spec folder's root
 # Named sampler variants (specs/samplers.yaml) get the k-th entry of each list below, k their
 # place in that file, so a variant looks the same in every figure: colours none of the
 # registered samplers use, and line styles and markers of their own.
-VARIANT_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
-VARIANT_LINESTYLES = ((0, (3, 1, 1, 1)), (0, (6, 2)), (0, (1, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (9, 3)), (0, (2, 1)))
-VARIANT_MARKERS = ("v", "P", "X", "*", "h", "<")
+VARIANT_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728", "#000000")
+VARIANT_LINESTYLES = (
+    (0, (3, 1, 1, 1)),
+    (0, (6, 2)),
+    (0, (1, 2)),
+    (0, (3, 1, 1, 1, 1, 1)),
+    (0, (9, 3)),
+    (0, (2, 1)),
+    (0, (4, 1, 1, 1, 1, 1, 1, 1)),
+)
+VARIANT_MARKERS = ("v", "P", "X", "*", "h", "<", "p")
 
 
 class SamplerVariant(Frozen):

@@ -1,0 +1,159 @@
+"""``sampler.history_batches``: the buffer D keeps the last b target batches (beyond the paper).
+
+What D holds at each behavior and target update is checked against an independent record of
+every step the sampler took; b = 1 is the paper's engine (same identity, same code path);
+a seed's numbers stay independent of its block with b > 1; a fixed-target run, which has no
+target update, refuses b > 1."""
+
+import numpy as np
+import pytest
+import torch
+
+from maprops.config import RunSpec
+from maprops.history import Buffer, History
+from maprops.specs import SpecErrors, SpecLibrary
+from maprops.train import COLUMNS, Trainer, train
+from tests.helpers import tiny_spec
+from tests.test_sampler_variants import SPECS, spec_copy
+
+B, T, ITERATIONS = 3, 8, 5  # batches D keeps, steps per batch (n), target updates
+
+
+class Recorder:
+    """Wraps a trainer's sampler and learner: records every step's (obs, joint action) as the
+    sampler chose it, and what each behavior and target update was given, with the target's
+    log-probs (and values) of that data at that moment."""
+
+    def __init__(self, trainer: Trainer):
+        self.steps: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.behavior: list[tuple[int, tuple, object, torch.Tensor]] = []
+        self.target: list[tuple[int, object, torch.Tensor, torch.Tensor]] = []
+        sampler, learner = trainer.sampler, trainer.learner
+        act, update, learn = sampler.act, sampler.update, learner.update
+
+        def recording_act(obs, log_probs, uniforms):
+            actions = act(obs, log_probs, uniforms)
+            self.steps.append((obs.clone(), actions.clone()))
+            return actions
+
+        def recording_update(params, data, tag):
+            current = trainer.actors.log_probs(params, data.obs)
+            self.behavior.append((len(self.steps), tag, data, current))
+            update(params, data, tag)
+
+        def recording_learn(rollout, next_obs, iteration):
+            log_probs, values = learner.act_info(rollout.obs.flatten(1, 2))
+            self.target.append((len(self.steps), rollout, log_probs, values))
+            learn(rollout, next_obs, iteration)
+
+        sampler.act, sampler.update, learner.update = recording_act, recording_update, recording_learn
+
+    def last_batches(self, taken: int, iteration: int):
+        """obs ``[S, M, N, D]`` and actions ``[S, M, N]`` of every step from the first of the
+        batch b - 1 before ``iteration``'s up to the ``taken``-th step of the run."""
+        first = max(0, (iteration - (B - 1)) * T)
+        steps = self.steps[first:taken]
+        return torch.cat([o for o, _ in steps], 1), torch.cat([a for _, a in steps], 1)
+
+
+@pytest.mark.parametrize("sampler", ["props", "ma_props"])
+def test_every_update_sees_exactly_the_last_b_batches_with_the_current_targets_log_probs(sampler):
+    trainer = Trainer(tiny_spec(sampler, iterations=ITERATIONS, batch=T, history_batches=B), [0, 1])
+    record = Recorder(trainer)
+    for _ in range(ITERATIONS):
+        trainer.run_iteration()
+
+    starts = [tag for _, tag, _, _ in record.behavior if tag[1] == -1]
+    assert starts == [(k, -1) for k in range(1, ITERATIONS)]  # kept batches corrected before step 0
+    for taken, tag, data, current in record.behavior:
+        iteration = tag[0]
+        obs, actions = record.last_batches(taken, iteration)
+        assert torch.equal(data.obs, obs) and torch.equal(data.actions, actions), tag
+        assert data.size == min(iteration, B - 1) * T + taken - iteration * T, tag
+        assert torch.allclose(data.target_log_probs, current, atol=1e-6), tag  # kept batches: recomputed
+
+    assert len(record.target) == ITERATIONS
+    for iteration, (taken, rollout, log_probs, values) in enumerate(record.target):
+        assert taken == (iteration + 1) * T
+        obs, actions = record.last_batches(taken, iteration)
+        assert torch.equal(rollout.obs.flatten(1, 2), obs) and torch.equal(rollout.actions.flatten(1, 2), actions)
+        assert rollout.obs.shape[1] == min(iteration + 1, B) * T
+        assert torch.allclose(rollout.log_probs.flatten(1, 2), log_probs, atol=1e-6), iteration
+        assert torch.allclose(rollout.values.flatten(1, 2), values, atol=1e-6), iteration
+
+
+def test_the_shadow_buffer_keeps_the_same_batches_each_from_its_own_target():
+    trainer = Trainer(tiny_spec("on_policy", iterations=4, batch=T, history_batches=B), [0])
+    shadows = []
+    collect = trainer._collect
+
+    def recording_collect(it, buffer, checkpoint=None):
+        collect(it, buffer, checkpoint)
+        shadows.append(tuple(x[:, buffer.start :].clone() for x in buffer.shadow) + (buffer.shadow,))
+
+    trainer._collect = recording_collect
+    for _ in range(4):
+        trainer.run_iteration()
+    obs, actions, (d_obs, d_actions) = shadows[-1][0], shadows[-1][1], shadows[-1][2]
+    expected_obs = torch.cat([s[0] for s in shadows[-B:]], 1)
+    expected_actions = torch.cat([s[1] for s in shadows[-B:]], 1)
+    assert torch.equal(d_obs, expected_obs) and torch.equal(d_actions, expected_actions)
+    assert obs.shape[1] == actions.shape[1] == T
+
+
+def test_one_batch_is_the_papers_engine_and_identity():
+    printed, spelled_out = tiny_spec("ma_props"), tiny_spec("ma_props", history_batches=1)
+    assert printed.run_id() == spelled_out.run_id()
+    assert printed.run_id() != tiny_spec("ma_props", history_batches=2).run_id()
+    assert tiny_spec("on_policy").run_id() == tiny_spec("on_policy", history_batches=1).run_id()
+    # b = 1 keeps nothing: every target update collects into a fresh buffer, as before the option
+    history, fresh = History(1), Buffer.empty(2, T, 1, 2, 1, 2)
+    assert history.extend(fresh, learner=None) is fresh
+    history.keep(fresh, T)
+    assert history.kept is None
+    a, b = train(printed, [0, 1]), train(spelled_out, [0, 1])
+    for column in COLUMNS:
+        assert np.array_equal(a[column], b[column]), column
+
+
+@pytest.mark.parametrize(
+    "sampler, kw", [("on_policy", {}), ("props", {}), ("ma_props", {}), ("ma_props", {"delta_phi": "tabular"})]
+)
+def test_a_seeds_numbers_do_not_depend_on_its_block_with_history(sampler, kw):
+    spec = tiny_spec(sampler, iterations=4, batch=T, history_batches=B, **kw)
+    alone, block = train(spec, [2]), train(spec, [0, 1, 2])
+    for column in COLUMNS:
+        assert np.array_equal(alone[column], block[column][block["seed"] == 2]), column
+
+
+def test_history_changes_the_numbers_only_from_the_second_target_update():
+    plain = train(tiny_spec("ma_props", iterations=3), [0, 1])
+    kept = train(tiny_spec("ma_props", iterations=3, history_batches=2), [0, 1])
+    first = plain["iteration"] == 1
+    for column in COLUMNS:
+        assert np.array_equal(plain[column][first], kept[column][first]), column
+    assert not np.array_equal(plain["joint_tv"], kept["joint_tv"])
+
+
+def test_a_fixed_target_run_refuses_history():
+    spec = tiny_spec("ma_props", history_batches=2)
+    with pytest.raises(ValueError, match="a fixed-target run has none"):
+        RunSpec(**{**spec.model_dump(), "fixed_target": True})
+    with pytest.raises(ValueError, match="history_batches"):  # the oracle counts one batch only
+        tiny_spec("ros", history_batches=2)
+
+
+def test_a_fixed_target_figure_listing_a_history_variant_is_refused_at_its_line(tmp_path):
+    specs = spec_copy(tmp_path, figure_samplers="[on_policy, ma_props, ma_props_history_4]")
+    with pytest.raises(SpecErrors) as err:
+        SpecLibrary(specs)
+    text = str(err.value)
+    assert "fig4a.yaml" in text and "samplers.2" in text and "a fixed-target run has none" in text, text
+
+
+def test_the_history_variants_resolve_to_the_base_samplers_runs_with_b_set():
+    library = SpecLibrary(SPECS)
+    for name in ("on_policy_history_4", "props_history_4", "ma_props_history_4"):
+        variant = library.sampler_variants[name]
+        config = library.sampler_config(name)
+        assert config.history_batches == 4 and config.kind == variant.sampler
