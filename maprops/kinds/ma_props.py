@@ -13,11 +13,13 @@ from maprops.kinds.behavior import BehaviorSamplerConfig
 
 class MaPropsConfig(BehaviorSamplerConfig):
     kind: Literal["ma_props"] = "ma_props"
-    delta_phi: Literal["network", "tabular"] = Field(
+    delta_phi: Literal["network", "tabular", "pairwise"] = Field(
         default="network",
         description="network: the paper's MLP adjustment on the joint observation; tabular (beyond the paper, "
         "Assumption 1's parameterization): one adjustment per (joint state, joint action), for games with "
-        "enumerable joint states",
+        "enumerable joint states; pairwise (beyond the paper, for many agents): a sum of K x K tables over the "
+        "chain of neighbouring agent pairs, output by an MLP on the joint observation, with exact sampling and "
+        "log-probs in time linear in the number of agents",
     )
 
     identity_defaults: ClassVar[dict] = {**BehaviorSamplerConfig.identity_defaults, "delta_phi": "network"}

@@ -84,17 +84,27 @@ class MaPropsSampler:
             from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
 
             return TabularMaPropsSampler(config, game, rng)
+        if config.delta_phi == "pairwise":
+            from maprops.samplers.ma_props_pairwise import PairwiseMaPropsSampler
+
+            return PairwiseMaPropsSampler(config, game.obs_dim, game.n_actions, rng)
         return cls(config, game.obs_dim, game.n_actions, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
         self.config = config
         self.n_actions = n_actions
-        self.mlp = StackedMLP((obs_dim * len(n_actions), *config.hidden_sizes, math.prod(n_actions)))
+        self.mlp, self.params, self.optimizer = self.build_head(config, obs_dim, n_actions, math.prod(n_actions), rng)
         self.rng = rng
-        self.params = init_params(self.mlp, rng, self.ROLE, 1, out_gain=0.01)
-        self.reset_to_target()
-        self.optimizer = StackedAdam(self.params, len(rng), config.learning_rate, config.adam_eps)
         self.steps_taken = 0
+
+    @classmethod
+    def build_head(cls, config, obs_dim: int, n_actions: tuple[int, ...], outputs: int, rng: SeedStreams):
+        """Delta_phi's MLP on the joint observation with ``outputs`` outputs, its parameters (output
+        layer zeroed) and their Adam optimizer."""
+        mlp = StackedMLP((obs_dim * len(n_actions), *config.hidden_sizes, outputs))
+        params = init_params(mlp, rng, cls.ROLE, 1, out_gain=0.01)
+        params[:, mlp.last_layer] = 0.0
+        return mlp, params, StackedAdam(params, len(rng), config.learning_rate, config.adam_eps)
 
     def reset_to_target(self, target_params=None) -> None:
         """Zero Delta_phi's output layer: the behavior policy becomes the target exactly."""
