@@ -37,7 +37,9 @@ def setup(n: int, m: int = 6):
 
 
 def pairwise(n: int, rng, **settings):
-    return PairwiseMaPropsSampler(sampler_config("ma_props", delta_phi="pairwise", hidden_sizes=(16, 16), **settings), D, (K,) * n, rng)
+    return PairwiseMaPropsSampler(
+        sampler_config("ma_props", delta_phi="pairwise", hidden_sizes=(16, 16), **settings), D, (K,) * n, rng
+    )
 
 
 def enumerated_log_probs(unary, pair):
@@ -65,7 +67,10 @@ def test_chain_log_probs_are_exact():
         a = K**n
         lead = (*unary.shape[:-2], a)
         got = chain_log_prob(
-            unary.unsqueeze(-3).expand(*lead, n, K), pair.unsqueeze(-4).expand(*lead, n - 1, K, K), every.expand(*lead, n), log_z.unsqueeze(-1)
+            unary.unsqueeze(-3).expand(*lead, n, K),
+            pair.unsqueeze(-4).expand(*lead, n - 1, K, K),
+            every.expand(*lead, n),
+            log_z.unsqueeze(-1),
         )
         assert torch.allclose(got, enumerated_log_probs(unary, pair), atol=1e-12)
 
