@@ -2,6 +2,7 @@
 the target at reset, the full joint head's log-probs with two agents, and block invariance."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from maprops.samplers.ma_props_pairwise import (
     forward_messages,
     sample_chain,
 )
+from maprops.specs import SpecLibrary
 from maprops.train import COLUMNS, train
 from tests.helpers import tiny_spec
 from tests.test_samplers import _check_gradient_matches_autograd
@@ -144,3 +146,10 @@ def test_pairwise_keeps_a_seeds_numbers_independent_of_its_block():
 
 def test_pairwise_is_a_run_identity_of_its_own():
     assert tiny_spec("ma_props", delta_phi="pairwise").run_id() != tiny_spec("ma_props").run_id()
+
+
+def test_the_many_agent_figure_runs_the_pairwise_variant_on_six_agents():
+    library = SpecLibrary(Path(__file__).resolve().parents[1] / "specs")
+    samplers = {c.sampler: c.run.sampler for c in library.cells("fig_many_agents", "smoke")}
+    assert samplers["ma_props_pairwise"].kind == "ma_props" and samplers["ma_props_pairwise"].delta_phi == "pairwise"
+    assert "ma_props" not in samplers  # the joint head is left out at 5^6 joint actions
