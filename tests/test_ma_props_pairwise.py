@@ -5,6 +5,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from maprops.config import sampler_config
@@ -153,3 +154,24 @@ def test_the_many_agent_figure_runs_the_pairwise_variant_on_six_agents():
     samplers = {c.sampler: c.run.sampler for c in library.cells("fig_many_agents", "smoke")}
     assert samplers["ma_props_pairwise"].kind == "ma_props" and samplers["ma_props_pairwise"].delta_phi == "pairwise"
     assert "ma_props" not in samplers  # the joint head is left out at 5^6 joint actions
+
+
+def test_two_agents_one_update_moves_both_heads_alike():
+    """Same seeds, same initial network (same layout and init stream), same buffer: with two agents
+    the pairwise gradient (indicator - pair marginal) is the joint head's (indicator - softmax), so
+    one behavior update ends at the same parameters up to float rounding."""
+    n = 2
+    rng, theta, data = setup(n, m=16)
+    settings = dict(hidden_sizes=(16, 16), learning_rate=0.01, target_kl=None, epochs=2)
+    full = MaPropsSampler(sampler_config("ma_props", **settings), D, (K,) * n, rng)
+    pair = pairwise(n, rng, **{k: v for k, v in settings.items() if k != "hidden_sizes"})
+    assert torch.equal(full.params, pair.params)
+    full.update(theta, data, (0, 0))
+    pair.update(theta, data, (0, 0))
+    assert full.params[:, full.mlp.last_layer].abs().max() > 1e-3
+    assert torch.allclose(full.params, pair.params, atol=1e-5)
+
+
+def test_agents_with_different_action_counts_are_refused():
+    with pytest.raises(ValueError, match="same action count"):
+        PairwiseMaPropsSampler(sampler_config("ma_props", delta_phi="pairwise"), D, (3, 4), SeedStreams([0]))
