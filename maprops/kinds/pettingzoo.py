@@ -5,7 +5,8 @@ A spec names the factory by import path (``env: "mpe2.simple_spread_v3:parallel_
 keyword arguments it is called with, a time limit and a declared success rule. Validating a spec
 builds one instance of the environment, once per process and setting, to check what the engine
 needs of it: every agent has the same Discrete action count (the joint action space is their
-product, which MA-PROPS's joint head and the KL estimator's joint fit enumerate) and the same
+product, which MA-PROPS's joint head and the KL estimator's joint fit enumerate; MA-PROPS's
+pairwise head does not) and the same
 flattened observation length. Reading specs imports the environment's package (never torch):
 a bad import path, a missing package or an unusable space is then a ``FILE:LINE: field``
 error, before anything trains.
