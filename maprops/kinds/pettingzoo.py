@@ -6,9 +6,9 @@ keyword arguments it is called with, a time limit and a declared success rule. V
 builds one instance of the environment, once per process and setting, to check what the engine
 needs of it: every agent has the same Discrete action count (the joint action space is their
 product, which MA-PROPS's joint head and the KL estimator's joint fit enumerate; MA-PROPS's
-pairwise head does not) and the same flattened observation length. Reading specs imports the environment's package (never torch):
-a bad import path, a missing package or an unusable space is then a ``FILE:LINE: field``
-error, before anything trains.
+pairwise head does not) and the same flattened observation length. Reading specs imports the
+environment's package (never torch): a bad import path, a missing package or an unusable space
+is then a ``FILE:LINE: field`` error, before anything trains.
 """
 
 from __future__ import annotations
