@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from maprops.cli import main
 from maprops.games import make_game, vmas_probe
+from maprops.games.pettingzoo import GameParallelEnv
 from maprops.games.vmas_task import RandomStep, VmasGame
 from maprops.kinds.package_tasks import SuccessRule
 from maprops.specs import SpecLibrary
@@ -88,6 +90,11 @@ def test_shape_of_the_shipped_task():
     game = dispersion()
     assert (game.n_agents, game.n_actions, game.n_joint_actions, game.obs_dim) == (2, (9, 9), 81, 10)
     assert (game.max_episode_steps, game.agents, DISPERSION.kind) == (50, ("agent_0", "agent_1"), "vmas")
+
+
+def test_the_core_shown_as_a_parallel_env_passes_the_pettingzoo_api_and_seed_tests():
+    parallel_api_test(GameParallelEnv(dispersion(), "dispersion"), num_cycles=60)
+    parallel_seed_test(lambda: GameParallelEnv(dispersion(), "dispersion"))
 
 
 def test_a_seed_alone_and_in_a_block_of_three_has_the_same_trajectory():
