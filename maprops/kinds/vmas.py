@@ -183,10 +183,10 @@ KIND = param_game_kind(
     "VMAS",
     VmasParams,
     core="maprops.games.vmas_task:VmasGame",
-    # Measured on specs/games/dispersion.yaml (process time, one thread, 2 busy cores), fig_vmas's
-    # cells cut to 1-4 PPO updates: acting, the batched VMAS step of the training and shadow
-    # envs, and PPO 4.5 s (10 seeds) and 5.8 s (20 seeds) per 1024 steps (this model: 4.1 s and
-    # 7.2 s); one evaluation (100 episodes: 100 seeded resets of 0.85 ms each, then one batch)
+    # Measured on specs/games/dispersion.yaml (process time, one thread, 2 cores under a load of
+    # about 7): fig_vmas's whole on-policy job with 10 seeds 570 s (this model: 542 s, start-up aside). Its cells
+    # cut to 1-4 PPO updates: acting, the batched VMAS step of the training and shadow envs, and
+    # PPO 4.5 s (10 seeds) and 5.8 s (20 seeds) per 1024 steps (this model: 5.1 s and 9.2 s); one evaluation (100 episodes: 100 seeded resets of 0.85 ms each, then one batch)
     # 0.21 s per seed; one pair of KL fits 0.16-0.23 s per seed. One full behavior update (16 x 8
     # minibatch steps, no cut-off) of MA-PROPS: 0.063 s + 0.25 ms per buffered sample for 5
     # seeds, 0.113 s + 0.89 ms for 20 (PROPS 1.03x that). With the shipped behavior lr 0.3 the
@@ -194,7 +194,7 @@ KIND = param_game_kind(
     # model, which assumes full updates, is an upper bound. One VMAS environment serves the
     # whole block: no per-instance memory.
     cost=GameCost(
-        step_s=3e-4,
+        step_s=4e-4,
         update_seed_s=5e-3,
         update_sample_s=4.5e-5,
         eval_s=0.21,
