@@ -19,7 +19,7 @@ import maprops
 
 TAG = "# maprops result"
 PREFIX = "# provenance: "
-LIBRARIES = ("torch", "numpy", "pydantic", "pettingzoo", "lbforaging", "gymnasium", "mpe2")
+LIBRARIES = ("torch", "numpy", "pydantic", "pettingzoo", "lbforaging", "gymnasium", "mpe2", "vmas")
 
 
 def git_commit() -> str:

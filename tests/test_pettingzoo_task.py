@@ -334,7 +334,7 @@ def test_reading_specs_imports_the_task_but_never_torch():
 def test_premise_skips_the_task_among_all_games_and_refuses_it_by_name(capsys):
     assert main(["premise", "--episodes", "2", "--specs", str(SPECS)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "# skipped, no cooperative action declared: simple_spread, simple_spread_6" in out
+    assert "# skipped, no cooperative action declared: dispersion, simple_spread, simple_spread_6" in out
     assert not any(line.startswith("simple_spread") for line in out) and any(line.startswith("lbf/") for line in out)
     assert main(["premise", "simple_spread", "--specs", str(SPECS)]) == 2
     assert "'simple_spread': no cooperative action declared (game kind 'pettingzoo'), nothing to check" in capsys.readouterr().err

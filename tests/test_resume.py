@@ -36,7 +36,7 @@ class DiesAfterSnapshot(Checkpoints):
             raise Killed
 
 
-FIGURE = {"simple_spread": "fig_pettingzoo"}  # the figure of a game fig5 does not train
+FIGURE = {"simple_spread": "fig_pettingzoo", "dispersion": "fig_vmas"}  # the figure of a game fig5 does not train
 
 
 def smoke_run(game: str, sampler: str, history_batches: int = 1) -> RunSpec:
@@ -59,6 +59,7 @@ def smoke_run(game: str, sampler: str, history_batches: int = 1) -> RunSpec:
         ("boulderpush", "props", 1),
         ("lbf", "ma_props", 1),
         ("simple_spread", "ma_props", 1),
+        ("dispersion", "ma_props", 1),
         ("gridworld", "ma_props", 2),
         ("nonconflict_19", "on_policy", 3),
     ],

@@ -140,7 +140,7 @@ def run_validate(root: Path, capsys) -> str:
             "game: nonconflict_05",
             "game: nonconflict_55",
             "panels.4.game",
-            "unknown game 'nonconflict_55'; known: boulderpush, climbing, fig1, gridworld, lbf, nonconflict_01",
+            "unknown game 'nonconflict_55'; known: boulderpush, climbing, dispersion, fig1, gridworld, lbf, nonconflict_01",
         ),
         (
             "figures/fig12.yaml",

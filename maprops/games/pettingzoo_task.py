@@ -20,7 +20,7 @@ What the engine sees:
   ``1 - local_ratio``).
 - Episode end: every agent terminated or truncated, or ``max_episode_steps`` steps, whichever
   comes first. ``truncated`` = the episode ended without the env terminating it.
-- Success: the spec's declared rule (:class:`maprops.kinds.pettingzoo.SuccessRule`) at the end of
+- Success: the spec's declared rule (:class:`maprops.kinds.package_tasks.SuccessRule`) at the end of
   the episode, from the env's termination and the team return (sum over steps of the mean of the
   agents' rewards).
 - Sampling error: the KL estimator (paper App. C); the joint states are not enumerable.

@@ -13,7 +13,7 @@ import importlib
 
 from maprops.kinds.base import GameKind, SamplerKind
 
-GAME_MODULES = ("matrix", "gridworld", "boulderpush", "lbf", "pettingzoo")
+GAME_MODULES = ("matrix", "gridworld", "boulderpush", "lbf", "pettingzoo", "vmas")
 SAMPLER_MODULES = ("on_policy", "props", "ma_props", "ros")  # the paper's order: legends and tables follow it
 
 

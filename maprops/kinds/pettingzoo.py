@@ -22,38 +22,12 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from maprops.kinds.base import GameCost, param_game_kind
-from maprops.spec_types import Float, Frozen, Int
+from maprops.kinds.package_tasks import EnvProblem, SuccessRule, spec_problem
+from maprops.spec_types import Frozen, Int
 
 IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
-
-
-class SuccessRule(Frozen):
-    """When an episode counts as solved; exactly one rule. The *team reward* of a step is the
-    mean of the agents' rewards (every agent itself is trained on its own reward, as the env pays
-    it); the *team return* is its sum over the episode, undiscounted."""
-
-    terminated: Literal[True] | None = Field(
-        default=None, description="the environment ended the episode itself (termination), not the time limit"
-    )
-    team_return_at_least: Float | None = Field(default=None, description="the episode's team return reaches this")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SuccessRule:
-        chosen = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            rules = ", ".join(type(self).model_fields)
-            raise ValueError(f"declare exactly one success rule ({rules}); got {len(chosen)}")
-        return self
-
-    def solved(self, terminated: bool, team_return: float) -> bool:
-        """Whether an episode that ended this way (``terminated``: by the env, not a time limit)
-        with this team return counts as a success."""
-        if self.terminated:
-            return terminated
-        return team_return >= self.team_return_at_least
 
 
 @dataclass(frozen=True)
@@ -67,14 +41,6 @@ class EnvShape:
     action_start: int
     obs_dim: int
     obs_bounds: tuple[float, float]
-
-
-class EnvProblem(ValueError):
-    """The configured environment cannot be a game here; ``field`` is the spec field to blame."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
 
 
 def load_factory(env: str):
@@ -183,17 +149,12 @@ class PettingZooParams(Frozen):
     @model_validator(mode="after")
     def _engine_can_play_it(self) -> PettingZooParams:
         if self.kwargs.get("render_mode") is not None:
-            raise _problem("kwargs", "training never renders (headless runs have no display): leave render_mode out")
+            raise spec_problem("kwargs", "training never renders (headless runs have no display): leave render_mode out")
         try:
             describe(self.env, self.kwargs)
         except EnvProblem as err:
-            raise _problem(err.field, str(err)) from None
+            raise spec_problem(err.field, str(err)) from None
         return self
-
-
-def _problem(field: str, message: str) -> PydanticCustomError:
-    """An error the spec library reports at ``field``'s line (``maprops/specs/load.py``)."""
-    return PydanticCustomError("spec_value", "{message}", {"message": message, "at": (field,)})
 
 
 KIND = param_game_kind(
