@@ -244,7 +244,9 @@ def test_a_snapshot_replays_float_actions_exactly():
 def test_unusable_box_action_spaces_are_refused(kind, message):
     with pytest.raises(ValueError, match=message):
         PettingZooParams(env=PUSH, kwargs={"kind": kind}, max_episode_steps=5, success={"team_return_at_least": 0})
-    assert PettingZooParams(env=PUSH, kwargs={"kind": "box"}, max_episode_steps=5, success={"terminated": True}).continuous_actions
+    assert PettingZooParams(
+        env=PUSH, kwargs={"kind": "box"}, max_episode_steps=5, success={"terminated": True}
+    ).continuous_actions
 
 
 def _cell(sampler: str, **overrides):
@@ -267,5 +269,7 @@ def test_samplers_that_need_discrete_actions_are_refused():
 def test_a_figure_of_only_discrete_samplers_on_a_continuous_game_is_a_located_error(tmp_path):
     work = copy_workflow(tmp_path)
     edit(work / "specs/figures/fig_continuous.yaml", "samplers: [on_policy, props, ma_props]", "samplers: [ma_props_pairwise]")
-    with pytest.raises(SpecErrors, match=r"fig_continuous.yaml:\d+: samplers.0: fits no panel of this figure: .*needs discrete actions"):
+    with pytest.raises(
+        SpecErrors, match=r"fig_continuous.yaml:\d+: samplers.0: fits no panel of this figure: .*needs discrete actions"
+    ):
         SpecLibrary(work / "specs")

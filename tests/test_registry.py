@@ -7,8 +7,8 @@ seed's numbers independent of its block.
 """
 
 import math
-import re
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
