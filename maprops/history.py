@@ -42,8 +42,8 @@ class Buffer:
     start: int = 0
 
     @classmethod
-    def empty(cls, s: int, steps: int, e: int, n: int, d: int, k: int) -> Buffer:
-        rollout = Rollout.empty(s, steps, e, n, d, k)
+    def empty(cls, s: int, steps: int, e: int, n: int, d: int, k: int, action_shape=(), action_dtype=torch.int64) -> Buffer:
+        rollout = Rollout.empty(s, steps, e, n, d, k, action_shape, action_dtype)
         return cls(rollout, (torch.zeros_like(rollout.obs), torch.zeros_like(rollout.actions)))
 
 

@@ -62,6 +62,32 @@ class StackedMLP:
                 h = torch.tanh(h)
         return h
 
+    def forward_rowwise(self, params: torch.Tensor | list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward`, computed one replica at a time on fresh copies of its inputs, so each
+        replica's output is bit for bit a function of its own parameters and inputs.
+
+        Why: ``baddbmm`` (MKL's batched GEMM) rounds a replica's product differently depending
+        on how many replicas share the call and on where the replica's rows sit in memory
+        (alignment), by an ulp or so. Discrete actions absorb such differences (an action
+        changes only if a uniform falls within an ulp of a CDF boundary), so the engine's
+        block invariance holds for them; continuous actions carry every bit into the next
+        observation, so their networks (Gaussian actors, their critic, the continuous
+        samplers and sampling-error fits) use this slower, block-independent form. The result
+        may differ from :meth:`forward`'s in the last bits; it never depends on the block."""
+        if isinstance(params, torch.Tensor):
+            layers = self.layers(params)
+        else:
+            layers = list(zip(params[0::2], params[1::2]))
+        rows = []
+        for r in range(x.shape[0]):
+            h = _fresh(x[r])
+            for i, (w, b) in enumerate(layers):
+                h = torch.addmm(_fresh(b[r]), h, _fresh(w[r]))
+                if i < len(layers) - 1:
+                    h = torch.tanh(h)
+            rows.append(h)
+        return torch.stack(rows)
+
     def forward_cached(self, flat: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """:meth:`forward` that also returns each layer's input, for :meth:`backward`."""
         inputs = []
@@ -250,3 +276,9 @@ class StackedAdam:
             amsgrad=False,
             maximize=False,
         )
+
+
+def _fresh(t: torch.Tensor) -> torch.Tensor:
+    """A contiguous copy in newly allocated (so 64-byte aligned) memory: what
+    :meth:`StackedMLP.forward_rowwise` hands to GEMM, whatever the source's layout."""
+    return t.clone(memory_format=torch.contiguous_format)

@@ -1,6 +1,8 @@
 """Independent actors and the critics of MAPPO and IPPO, stacked over seeds (and agents).
 
-Actors: one 64x64 tanh MLP per agent on its own observation (paper §3, independent learners).
+Actors: one 64x64 tanh MLP per agent on its own observation (paper §3, independent learners):
+categorical over discrete actions (:class:`Actors`), or Gaussian over continuous ones
+(:class:`GaussianActors`, beyond the paper's experiments).
 Critics (docs/implementation.md#critics): MAPPO has one critic per seed on the joint observation with one
 value head per agent (rewards are per agent); IPPO gives each agent a critic on its own
 observation. Parameters are flat ``[rows, P]`` tensors (see :mod:`maprops.nets`); rows are
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from maprops.action_heads import CategoricalHead, GaussianHead
 from maprops.nets import StackedMLP
 from maprops.rng import SeedStreams, Tag
 
@@ -47,6 +50,7 @@ class Actors:
     def __init__(self, obs_dim: int, n_actions: int, n_agents: int, hidden: tuple[int, ...]):
         self.mlp = StackedMLP((obs_dim, *hidden, n_actions))
         self.n_agents = n_agents
+        self.head = CategoricalHead(n_actions)
 
     def init(self, rng: SeedStreams) -> torch.Tensor:
         return init_params(self.mlp, rng, self.ROLE, self.n_agents, out_gain=0.01)
@@ -56,15 +60,71 @@ class Actors:
         logits = self.mlp.forward(params, agent_major(obs))
         return seed_major(torch.log_softmax(logits, dim=-1), self.n_agents)
 
+    def dist(self, params, obs: torch.Tensor) -> torch.Tensor:
+        """The distribution parameters of :attr:`head` (here the log-probs) ``[S, B, N, K]``."""
+        return self.log_probs(params, obs)
+
+    def leaves(self, params: torch.Tensor) -> list[torch.Tensor]:
+        """Parameter tensors requiring grad, for autograd losses (PPO); :meth:`dist` takes them."""
+        return self.mlp.leaves(params)
+
+    def flatten_grads(self, grads) -> torch.Tensor:
+        return self.mlp.flatten_grads(grads)
+
+
+class GaussianActors:
+    """``N`` independent diagonal-Gaussian actors per seed over ``A`` action dimensions, as
+    CleanRL's ``ppo_continuous_action``: the MLP outputs the mean (output layer gain 0.01), the
+    log standard deviation is a learned state-independent parameter per dimension, initialized
+    to 0. A row of the flat parameters is the MLP's then the ``A`` log stds."""
+
+    ROLE = 1  # the same initialization role as Actors: a row's MLP starts as a categorical actor's would
+
+    def __init__(self, obs_dim: int, head: GaussianHead, n_agents: int, hidden: tuple[int, ...]):
+        self.head = head
+        self.mlp = StackedMLP((obs_dim, *hidden, head.action_dim))
+        self.n_agents = n_agents
+        self.num_params = self.mlp.num_params + head.action_dim
+
+    def init(self, rng: SeedStreams) -> torch.Tensor:
+        weights = init_params(self.mlp, rng, self.ROLE, self.n_agents, out_gain=0.01)
+        return torch.cat((weights, torch.zeros(len(weights), self.head.action_dim)), 1)
+
+    def dist(self, params, obs: torch.Tensor) -> torch.Tensor:
+        """Observations ``[S, B, N, D]`` -> per-agent ``cat(mean, log std)`` ``[S, B, N, 2A]``.
+        ``params``: the flat ``[S*N, P]`` rows or the list from :meth:`leaves`."""
+        if isinstance(params, torch.Tensor):
+            weights, log_std = params[:, : self.mlp.num_params], params[:, self.mlp.num_params :]
+        else:
+            weights, log_std = params[:-1], params[-1]
+        mean = self.mlp.forward_rowwise(weights, agent_major(obs))  # [S*N, B, A], block-independent bits
+        out = torch.cat((mean, log_std.unsqueeze(1).expand_as(mean)), -1)
+        return seed_major(out, self.n_agents)
+
+    def leaves(self, params: torch.Tensor) -> list[torch.Tensor]:
+        log_std = params[:, self.mlp.num_params :].detach().requires_grad_(True)
+        return [*self.mlp.leaves(params[:, : self.mlp.num_params]), log_std]
+
+    def flatten_grads(self, grads) -> torch.Tensor:
+        return torch.cat((self.mlp.flatten_grads(grads[:-1]), grads[-1]), 1)
+
+
+def make_actors(game, head, hidden: tuple[int, ...]) -> Actors | GaussianActors:
+    """The actors a game's action head needs (:func:`maprops.action_heads.action_head`)."""
+    if head.continuous:
+        return GaussianActors(game.obs_dim, head, game.n_agents, hidden)
+    return Actors(game.obs_dim, head.n_actions, game.n_agents, hidden)
+
 
 class Critic:
     """Per-agent value estimates ``[S, B, N]``; centralized (MAPPO) or local (IPPO)."""
 
     ROLE = 2
 
-    def __init__(self, obs_dim: int, n_agents: int, hidden: tuple[int, ...], centralized: bool):
+    def __init__(self, obs_dim: int, n_agents: int, hidden: tuple[int, ...], centralized: bool, rowwise: bool = False):
         self.centralized = centralized
         self.n_agents = n_agents
+        self.rowwise = rowwise  # block-independent bits (StackedMLP.forward_rowwise), for continuous-action games
         if centralized:
             self.mlp = StackedMLP((obs_dim * n_agents, *hidden, n_agents))
         else:
@@ -78,9 +138,10 @@ class Critic:
         return init_params(self.mlp, rng, self.ROLE, self.rows_per_seed, out_gain=1.0)
 
     def values(self, params: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        forward = self.mlp.forward_rowwise if self.rowwise else self.mlp.forward
         if self.centralized:
-            return self.mlp.forward(params, obs.flatten(2))  # joint observation
-        return seed_major(self.mlp.forward(params, agent_major(obs)), self.n_agents).squeeze(-1)
+            return forward(params, obs.flatten(2))  # joint observation
+        return seed_major(forward(params, agent_major(obs)), self.n_agents).squeeze(-1)
 
 
 def joint_log_probs(agent_log_probs: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch
 
 from maprops.config import PPOConfig
 from maprops.nets import StackedAdam, clip_grad_norm_
-from maprops.policies import Actors, Critic, taken_log_prob
+from maprops.policies import Actors, Critic, GaussianActors
 from maprops.rng import SeedStreams, Tag
 
 
@@ -23,17 +23,20 @@ class Rollout:
     """One target update's data, time-major per seed: ``[S, T, E, ...]``."""
 
     obs: torch.Tensor  # [S, T, E, N, D]
-    actions: torch.Tensor  # [S, T, E, N]
-    log_probs: torch.Tensor  # [S, T, E, N, K] target log-probs at collection
+    actions: torch.Tensor  # [S, T, E, N] (int64), or [S, T, E, N, A] (float32, unclipped) for Gaussian actors
+    # The target's distribution parameters at collection (maprops.action_heads): log-probs
+    # [S, T, E, N, K] for categorical actors, cat(mean, log std) [S, T, E, N, 2A] for Gaussian ones.
+    log_probs: torch.Tensor
     rewards: torch.Tensor  # [S, T, E, N]
     dones: torch.Tensor  # [S, T, E] the episode ended after this step
     values: torch.Tensor  # [S, T, E, N]
 
     @classmethod
-    def empty(cls, s, t, e, n, d, k) -> Rollout:
+    def empty(cls, s, t, e, n, d, k, action_shape=(), action_dtype=torch.int64) -> Rollout:
+        """Zeros; ``k`` distribution parameters per agent, actions of ``action_shape`` per agent."""
         return cls(
             obs=torch.zeros(s, t, e, n, d),
-            actions=torch.zeros(s, t, e, n, dtype=torch.int64),
+            actions=torch.zeros(s, t, e, n, *action_shape, dtype=action_dtype),
             log_probs=torch.zeros(s, t, e, n, k),
             rewards=torch.zeros(s, t, e, n),
             dones=torch.zeros(s, t, e, dtype=torch.bool),
@@ -67,7 +70,7 @@ def split_bounds(size: int, parts: int) -> list[tuple[int, int]]:
 
 
 class PPOLearner:
-    def __init__(self, config: PPOConfig, actors: Actors, critic: Critic, rng: SeedStreams, iterations: int):
+    def __init__(self, config: PPOConfig, actors: Actors | GaussianActors, critic: Critic, rng: SeedStreams, iterations: int):
         self.config = config
         self.actors = actors
         self.critic = critic
@@ -80,8 +83,9 @@ class PPOLearner:
 
     @torch.no_grad()
     def act_info(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Target log-probs ``[S, E, N, K]`` and values ``[S, E, N]`` at observations."""
-        return self.actors.log_probs(self.actor_params, obs), self.critic.values(self.critic_params, obs)
+        """Target distribution parameters (log-probs ``[S, E, N, K]`` for categorical actors) and
+        values ``[S, E, N]`` at observations."""
+        return self.actors.dist(self.actor_params, obs), self.critic.values(self.critic_params, obs)
 
     def update(self, rollout: Rollout, next_obs: torch.Tensor, iteration: int) -> None:
         cfg = self.config
@@ -95,7 +99,8 @@ class PPOLearner:
         s = rollout.obs.shape[0]
         flat = lambda x: x.flatten(1, 2)  # noqa: E731  [S, T, E, ...] -> [S, T*E, ...]
         obs, actions, adv, ret, old_values = map(flat, (rollout.obs, rollout.actions, advantages, returns, rollout.values))
-        old_log_prob = taken_log_prob(flat(rollout.log_probs), actions)
+        head = self.actors.head
+        old_log_prob = head.log_prob(flat(rollout.log_probs), actions)
         size = obs.shape[1]
         seeds = torch.arange(s)[:, None]
         n_agents = self.actors.n_agents
@@ -103,11 +108,11 @@ class PPOLearner:
             order = self.rng.permutations((Tag.PPO_PERM, iteration, epoch), size)
             for start, stop in split_bounds(size, cfg.minibatches):
                 idx = order[:, start:stop]
-                actor_leaves = self.actors.mlp.leaves(self.actor_params)
+                actor_leaves = self.actors.leaves(self.actor_params)
                 critic_leaves = self.critic.mlp.leaves(self.critic_params)
-                log_probs = self.actors.log_probs(actor_leaves, obs[seeds, idx])
-                new_log_prob = taken_log_prob(log_probs, actions[seeds, idx])
-                entropy = -(log_probs.exp() * log_probs).sum(-1)  # [S, B, N]
+                dist = self.actors.dist(actor_leaves, obs[seeds, idx])
+                new_log_prob = head.log_prob(dist, actions[seeds, idx])  # [S, B, N]
+                entropy = head.entropy(dist)  # [S, B, N]
                 ratio = (new_log_prob - old_log_prob[seeds, idx]).exp()
                 mb_adv = adv[seeds, idx]
                 if cfg.normalize_advantages and mb_adv.shape[1] > 1:
@@ -125,7 +130,7 @@ class PPOLearner:
 
                 loss = (pg - cfg.ent_coef * entropy.mean(1) + cfg.vf_coef * v_loss).sum()
                 grads = torch.autograd.grad(loss, actor_leaves + critic_leaves)
-                actor_grad = self.actors.mlp.flatten_grads(grads[: len(actor_leaves)])
+                actor_grad = self.actors.flatten_grads(grads[: len(actor_leaves)])
                 critic_grad = self.critic.mlp.flatten_grads(grads[len(actor_leaves) :])
                 clip_grad_norm_(actor_grad, s * n_agents, cfg.max_grad_norm)
                 clip_grad_norm_(critic_grad, s * self.critic.rows_per_seed, cfg.max_grad_norm)

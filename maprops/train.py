@@ -25,15 +25,16 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from maprops.action_heads import action_head
 from maprops.config import RunSpec
 from maprops.games import make_game
 from maprops.history import Buffer, History
 from maprops.kinds import SAMPLERS
 from maprops.metrics import sampling_errors
-from maprops.policies import Actors, Critic
+from maprops.policies import Actors, Critic, GaussianActors, make_actors
 from maprops.ppo import PPOLearner
 from maprops.results import result_columns
-from maprops.rng import SeedStreams, Tag, sample_categorical
+from maprops.rng import SeedStreams, Tag
 from maprops.samplers import make_sampler
 from maprops.samplers.base import BehaviorData
 
@@ -72,18 +73,21 @@ def behavior_data(game, obs, actions, target_log_probs) -> BehaviorData:
 
 
 @torch.no_grad()
-def buffer_errors(game, actors: Actors, params, obs, actions, kl: tuple | None = None):
+def buffer_errors(game, actors: Actors | GaussianActors, params, obs, actions, kl: tuple | None = None):
     """Joint and agent-1 sampling error ``[S]`` of a buffer (``obs [S, M, N, D]``, ``actions
-    [S, M, N]``) against the target policies ``params``: exact TV where the game can compute
-    its on-policy visitation, else KL by maximum likelihood (``kl = (rng, tag, MLEConfig)``)."""
+    [S, M, N]``, or ``[S, M, N, A]`` for Gaussian actors) against the target policies ``params``:
+    exact TV where the game can compute its on-policy visitation, else KL by maximum likelihood
+    (``kl = (rng, tag, MLEConfig)``; a Gaussian fit for continuous actions)."""
     if hasattr(game, "state_distribution"):
         states = game.state_observations().expand(obs.shape[0], -1, -1, -1)  # [S, n_states, N, D]
         state_log_probs = actors.log_probs(params, states)
         distribution = game.state_distribution(state_log_probs)
         return sampling_errors(game.state_index(obs), actions, distribution, state_log_probs)
-    from maprops.kl_error import kl_sampling_errors  # only games without exact visitation need it
+    from maprops.kl_error import gaussian_kl_sampling_errors, kl_sampling_errors  # only games without exact visitation
 
     rng, tag, config = kl
+    if actors.head.continuous:
+        return gaussian_kl_sampling_errors(obs, actions, actors.dist(params, obs), actors.head, rng, tag, config)
     log_probs = actors.log_probs(params, obs)
     return kl_sampling_errors(obs, actions, log_probs, game.n_actions, rng, tag, config)
 
@@ -97,10 +101,11 @@ def evaluate(game, learner: PPOLearner, rng: SeedStreams, episodes: int, iterati
     finished = torch.zeros(s, episodes, dtype=torch.bool)
     success = torch.zeros(s, episodes, dtype=torch.bool)
     returns = torch.zeros(s, episodes)
+    head = learner.actors.head
     for t in range(game.max_episode_steps):
-        log_probs = learner.actors.log_probs(learner.actor_params, run.obs)
-        u = rng.uniform((Tag.EVAL_ACT, iteration, t), (episodes, game.n_agents))
-        result = run.step(sample_categorical(log_probs.exp(), u), (iteration, t))
+        dist = learner.actors.dist(learner.actor_params, run.obs)
+        u = rng.uniform((Tag.EVAL_ACT, iteration, t), (episodes, game.n_agents, *head.noise_shape))
+        result = run.step(head.sample(dist, u), (iteration, t))
         live = ~finished
         returns += result.rewards.sum(-1) * live
         success |= result.success & result.done & live
@@ -118,12 +123,12 @@ class Trainer:
         self.seeds = np.asarray(seeds, dtype=np.int64)
         self.rng = rng = SeedStreams(seeds)
         self.game = game = make_game(spec.game)
-        if len(set(game.n_actions)) != 1:
-            raise ValueError(f"game {spec.game.name}: agents must share one action count, got {game.n_actions}")
+        self.head = action_head(game, spec.game.name)
         self.envs = 1  # assumption: one environment per seed; Algorithm 1 collects one transition at a time
         self.steps = spec.ppo.batch_size // self.envs
-        self.actors = Actors(game.obs_dim, game.n_actions[0], game.n_agents, spec.ppo.hidden_sizes)
-        critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=spec.algorithm == "mappo")
+        self.actors = make_actors(game, self.head, spec.ppo.hidden_sizes)
+        mappo, continuous = spec.algorithm == "mappo", self.head.continuous
+        critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=mappo, rowwise=continuous)
         self.learner = PPOLearner(spec.ppo, self.actors, critic, rng, spec.iterations)
         self.sampler = make_sampler(spec.sampler, self.actors, self.learner.actor_params, game, rng)
         self.adapts = SAMPLERS[spec.sampler.kind].has_behavior_update
@@ -135,8 +140,10 @@ class Trainer:
         self.iteration = 0
 
     def _new_batch(self, steps: int) -> Buffer:
-        game = self.game
-        return Buffer.empty(len(self.rng), steps, self.envs, game.n_agents, game.obs_dim, game.n_actions[0])
+        game, head = self.game, self.head
+        return Buffer.empty(
+            len(self.rng), steps, self.envs, game.n_agents, game.obs_dim, head.width, head.action_shape, head.action_dtype
+        )
 
     def _behavior_data(self, rollout, end: int) -> BehaviorData:
         """The buffer's first ``end`` steps as the behavior update sees them."""
@@ -151,7 +158,8 @@ class Trainer:
         """Steps 1-2: fill the new batch of ``buffer`` (the sampler's, with behavior updates on
         all of the buffer so far, and the shadow on-policy one). ``checkpoint(collected,
         rollout, shadow)``, if given, runs after every step."""
-        envs, n = self.envs, self.game.n_agents
+        envs, n, head = self.envs, self.game.n_agents, self.head
+        noise = (envs, n, *head.noise_shape)  # uniforms per step: one per agent (and action dimension)
         rollout, (shadow_obs, shadow_actions), start = buffer.rollout, buffer.shadow, buffer.start
         steps = rollout.obs.shape[1] - start
         params = self.learner.actor_params
@@ -163,7 +171,7 @@ class Trainer:
             i = start + t
             obs = self.train_env.obs
             log_probs, values = self.learner.act_info(obs)
-            actions = self.sampler.act(obs, log_probs, self.rng.uniform((Tag.ACT, it, t), (envs, n)))
+            actions = self.sampler.act(obs, log_probs, self.rng.uniform((Tag.ACT, it, t), noise))
             result = self.train_env.step(actions, (it, t))
             rollout.obs[:, i] = obs
             rollout.actions[:, i] = actions
@@ -177,8 +185,8 @@ class Trainer:
 
             with torch.no_grad():
                 shadow_obs[:, i] = self.shadow_env.obs
-                probs = self.actors.log_probs(params, shadow_obs[:, i]).exp()
-                shadow_actions[:, i] = sample_categorical(probs, self.rng.uniform((Tag.SHADOW_ACT, it, t), (envs, n)))
+                dist = self.actors.dist(params, shadow_obs[:, i])
+                shadow_actions[:, i] = head.sample(dist, self.rng.uniform((Tag.SHADOW_ACT, it, t), noise))
                 self.shadow_env.step(shadow_actions[:, i], (it, t))
             if checkpoint is not None:
                 checkpoint(collected, rollout, (shadow_obs, shadow_actions))

@@ -306,10 +306,10 @@ ENV = 'env: "mpe2.simple_spread_v3:parallel_env"'
             "agents' action spaces differ (speaker_0: Discrete(3), listener_0: Discrete(5))",
         ),
         (
-            "continuous_actions: false",
-            "continuous_actions: true",
-            "kwargs",
-            "agent 'agent_0' acts in Box(0.0, 1.0, (5,), float32); this kind needs Discrete actions",
+            'simple_spread_v3:parallel_env"\nkwargs: {N: 2, continuous_actions: false',
+            'simple_speaker_listener_v4:parallel_env"\nkwargs: {continuous_actions: true',
+            "env",
+            "this kind needs the same Box for every agent",
         ),
         ("{N: 2,", "{agents: 2,", "kwargs", "mpe2.simple_spread_v3:parallel_env(**kwargs) failed: TypeError:"),
         ("{N: 2,", "{render_mode: human, N: 2,", "kwargs", "training never renders"),
@@ -334,7 +334,9 @@ def test_reading_specs_imports_the_task_but_never_torch():
 def test_premise_skips_the_task_among_all_games_and_refuses_it_by_name(capsys):
     assert main(["premise", "--episodes", "2", "--specs", str(SPECS)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "# skipped, no cooperative action declared: dispersion, simple_spread, simple_spread_6" in out
+    skipped = ", ".join(sorted(name for name, game in SpecLibrary(SPECS).games.items() if game.kind in ("pettingzoo", "vmas")))
+    assert f"# skipped, no cooperative action declared: {skipped}" in out
+    assert {"simple_spread", "simple_spread_continuous", "dispersion"} <= set(skipped.split(", "))
     assert not any(line.startswith("simple_spread") for line in out) and any(line.startswith("lbf/") for line in out)
     assert main(["premise", "simple_spread", "--specs", str(SPECS)]) == 2
     assert "'simple_spread': no cooperative action declared (game kind 'pettingzoo'), nothing to check" in capsys.readouterr().err

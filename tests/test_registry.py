@@ -8,6 +8,7 @@ seed's numbers independent of its block.
 
 import math
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,46 @@ def test_every_game_kind_trains_with_every_sampler_block_independently(kind, sam
         assert np.array_equal(values, block[column][in_block]), f"{kind} x {sampler}: column {column} depends on the block"
         if np.issubdtype(np.asarray(values).dtype, np.floating):
             assert np.isfinite(values).all(), f"{kind} x {sampler}: non-finite {column}"
+
+
+CONTINUOUS_GAMES = sorted(name for name, game in LIBRARY.games.items() if GAMES[game.kind].continuous(game))
+
+
+def continuous_run(game: str, sampler: str) -> RunSpec:
+    """A shipped continuous-action game with ``sampler`` at smoke scale, as the figure that
+    shows it resolves it (its panel's overrides: Table 3 has no continuous-action row)."""
+    figures = [f for f in LIBRARY.figures.values() for p in f.panels if p.game == game]
+    assert figures, f"no figure shows the continuous game {game!r}"
+    panel = next(p for p in figures[0].panels if p.game == game)
+    figure = FigureSpec(
+        figure="registry", title="registry", algorithm="mappo", metric="success_rate", ylabel="Success rate",
+        samplers=(sampler,), seeds=2, panels=(panel,),
+    )  # fmt: skip
+    return LIBRARY.run_spec(figure, panel, sampler, LIBRARY.scale("smoke"))
+
+
+def test_a_continuous_action_game_is_shipped():
+    assert CONTINUOUS_GAMES
+
+
+@pytest.mark.parametrize("sampler", list(SAMPLERS))
+@pytest.mark.parametrize("game", CONTINUOUS_GAMES)
+def test_every_sampler_trains_a_continuous_game_block_independently_or_refuses_it(game, sampler):
+    """Continuous actions carry every bit of a seed's numbers into its next observation, so this
+    is the strict form of the block-invariance contract; a sampler that cannot act in a Box is
+    refused at spec resolution with the misfit's reason."""
+    reason = LIBRARY.misfit(sampler, game)
+    if not SAMPLERS[sampler].continuous_actions:
+        assert reason is not None
+    if reason is not None:
+        with pytest.raises(OverrideError, match=re.escape(reason)):
+            continuous_run(game, sampler)
+        return
+    run = continuous_run(game, sampler)
+    alone, block = train(run, [1]), train(run, [0, 1])
+    in_block = block["seed"] == 1
+    assert len(alone["seed"]) == in_block.sum() > 0
+    for column, values in alone.items():
+        assert np.array_equal(values, block[column][in_block]), f"{game} x {sampler}: column {column} depends on the block"
+        if np.issubdtype(np.asarray(values).dtype, np.floating):
+            assert np.isfinite(values).all(), f"{game} x {sampler}: non-finite {column}"

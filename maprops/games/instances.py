@@ -33,7 +33,8 @@ class InstancePerEntry:
 
     name: str
     n_agents: int
-    n_actions: tuple[int, ...]
+    n_actions: tuple[int, ...] | None
+    action_dim: int | None = None  # continuous actions: their length (actions [S, E, N, A], clipped by the core)
 
     def __init__(self):
         self.envs: list = []  # the live instances, row-major over [S, E]
@@ -59,8 +60,11 @@ class InstancePerEntry:
         if self._batch is None:
             raise ValueError(f"{self.name}: call reset before step")
         s, e = self._batch
-        if tuple(actions.shape) != (s, e, self.n_agents):
-            raise ValueError(f"{self.name} step needs actions of shape {(s, e, self.n_agents)}, got {tuple(actions.shape)}")
+        expected = (s, e, self.n_agents) if self.action_dim is None else (s, e, self.n_agents, self.action_dim)
+        if tuple(actions.shape) != expected:
+            raise ValueError(f"{self.name} step needs actions of shape {expected}, got {tuple(actions.shape)}")
+        if self.action_dim is not None:
+            return s, e
         k = self.n_actions[0]
         if actions.numel() and not (0 <= int(actions.min()) and int(actions.max()) < k):
             raise ValueError(f"{self.name} actions must lie in 0..{k - 1}")

@@ -13,6 +13,9 @@ What the engine sees:
   on every step: an episode ends for all of them at once. A task whose agents leave at different
   steps is refused at the step where it happens (the engine has a fixed agent axis).
 - Actions: engine action ``k`` is the env's ``start + k`` (Discrete spaces, one count for all).
+  With Box spaces (one shape and bounds for all) the engine's actions are float vectors
+  ``[S, E, N, A]`` drawn from Gaussian policies, unclipped; the core clips each to the Box's
+  bounds (float32) before ``env.step``, as CleanRL's ``ClipAction`` wrapper does.
 - Observations: each agent's observation flattened to a float32 vector
   (``gymnasium.spaces.flatten``: a Box as is, a Discrete one-hot).
 - Rewards: each agent's own reward, as the env pays it (the MAPPO critic has one value per agent).
@@ -29,8 +32,9 @@ No cooperative action is declared, so ``maprops premise`` skips these games.
 
 Snapshots (:mod:`maprops.checkpoint`) pickle the core mid-episode, but a live instance does not
 pickle in general (mpe2's pickling builds a fresh env and loses the episode). The core therefore
-keeps, per entry, the seed of the current episode's reset and the actions since, and a loaded
-core replays them: the same requirement as above, that a seeded rollout repeats exactly.
+keeps, per entry, the seed of the current episode's reset and the actions since (the env's
+actions: ints, or the clipped float32 arrays, which pickle bit for bit), and a loaded core
+replays them: the same requirement as above, that a seeded rollout repeats exactly.
 """
 
 from __future__ import annotations
@@ -59,8 +63,14 @@ class PettingZooGame(InstancePerEntry, JointActionCount):
         shape = describe(self.env, self.kwargs)
         self.agents = shape.agents
         self.n_agents = len(shape.agents)
-        self.n_actions = (shape.n_actions,) * self.n_agents
         self.action_start = shape.action_start
+        if shape.continuous:
+            self.n_actions = None  # no count: Box actions
+            self.action_dim = shape.action_dim
+            self.action_bounds = shape.action_bounds  # (low, high), A floats each
+            self._low, self._high = (np.asarray(b, dtype=np.float32) for b in shape.action_bounds)
+        else:
+            self.n_actions = (shape.n_actions,) * self.n_agents
         self.obs_dim = shape.obs_dim
         self.obs_bounds = shape.obs_bounds
         self.max_episode_steps = max_episode_steps
@@ -113,11 +123,25 @@ class PettingZooGame(InstancePerEntry, JointActionCount):
         terminated = all(bool(terminations.get(a, False)) for a in self.agents)
         return all(over) or bool(self._t[i] >= self.max_episode_steps), terminated
 
+    def _env_actions(self, actions: torch.Tensor, entries: int) -> list:
+        """The engine's actions as each entry's env actions: per entry a list of ints, or an
+        ``[N, A]`` float32 array clipped to the Box's bounds."""
+        if self.action_dim is None:
+            return (actions.reshape(entries, self.n_agents) + self.action_start).tolist()
+        flat = actions.detach().reshape(entries, self.n_agents, self.action_dim).numpy()
+        return list(np.clip(flat, self._low, self._high).astype(np.float32))
+
+    @property
+    def n_joint_actions(self) -> int:
+        if self.n_actions is None:
+            raise AttributeError(f"{self.name}: continuous actions have no joint-action count")
+        return super().n_joint_actions
+
     def step(self, actions: torch.Tensor, uniforms) -> StepResult:
         """One ``env.step`` per entry; an ended entry restarts from its step uniform."""
         s, e = self._step_batch(actions)
         seeds = self._seeds((s, e), uniforms, self.random_numbers_per_step, "step")
-        joint = (actions.reshape(s * e, self.n_agents) + self.action_start).tolist()
+        joint = self._env_actions(actions, s * e)
         obs = np.empty((s * e, self.n_agents, self.obs_dim), dtype=np.float32)
         rewards = np.empty((s * e, self.n_agents), dtype=np.float32)
         done = np.zeros(s * e, dtype=bool)

@@ -59,6 +59,12 @@ class GameKind:
         """``tv`` (exact on-policy visitation) or ``kl`` (maximum-likelihood estimate)."""
         return self.config.sampling_error
 
+    @staticmethod
+    def continuous(game) -> bool:
+        """Whether a resolved game (or game spec) has continuous actions: a kind whose games can
+        says so per game (``continuous_actions``, e.g. a PettingZoo task with Box actions)."""
+        return bool(getattr(game, "continuous_actions", False))
+
     @property
     def enumerable_states(self) -> bool:
         """The core numbers its joint states (``n_states``, ``state_index``): what exact TV needs."""
@@ -90,6 +96,7 @@ class SamplerKind:
     style: Style
     update_cost: float | None = None
     needs_enumerable_states: bool = False  # e.g. an oracle that counts visits per joint state
+    continuous_actions: bool = False  # it can also sample continuous (Box) actions from Gaussian policies
     prose: str | None = None  # the name inside a sentence or table cell, when not the legend's label
 
     @property

@@ -31,4 +31,5 @@ KIND = SamplerKind(
     core="maprops.samplers.ma_props:MaPropsSampler",
     style=Style("MA-PROPS", "#2ca02c", "-.", "^"),
     update_cost=1.0,
+    continuous_actions=True,  # delta_phi: network only (Eq. 10, maprops/samplers/gaussian.py)
 )

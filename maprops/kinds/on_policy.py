@@ -25,4 +25,5 @@ KIND = SamplerKind(
     core="maprops.samplers.on_policy:OnPolicySampler",
     style=Style("On-policy", "#1f77b4", "-", "o"),
     prose="on-policy",
+    continuous_actions=True,
 )

@@ -6,7 +6,9 @@ keyword arguments it is called with, a time limit and a declared success rule. V
 builds one instance of the environment, once per process and setting, to check what the engine
 needs of it: every agent has the same Discrete action count (the joint action space is their
 product, which MA-PROPS's joint head and the KL estimator's joint fit enumerate; MA-PROPS's
-pairwise head does not) and the same flattened observation length. Reading specs imports the
+pairwise head does not), or every agent the same one-dimensional Box of actions (same shape and
+bounds: continuous actions, Gaussian policies, docs/implementation.md#continuous-actions), and
+the same flattened observation length. Reading specs imports the
 environment's package (never torch): a bad import path, a missing package or an unusable space
 is then a ``FILE:LINE: field`` error, before anything trains.
 """
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+import numpy as np
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from maprops.kinds.base import GameCost, param_game_kind
@@ -33,14 +36,21 @@ IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 @dataclass(frozen=True)
 class EnvShape:
     """What the engine reads off one instance: the agents (``possible_agents``, in order), their
-    common action count (Discrete, starting at ``action_start``), the flattened observation
-    length and the bounds of every observation entry."""
+    common action count (Discrete, starting at ``action_start``) or, for Box actions, their
+    common dimension and per-dimension bounds (``n_actions`` is then None), the flattened
+    observation length and the bounds of every observation entry."""
 
     agents: tuple[str, ...]
-    n_actions: int
+    n_actions: int | None
     action_start: int
     obs_dim: int
     obs_bounds: tuple[float, float]
+    action_dim: int | None = None  # Box actions: their length
+    action_bounds: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # Box actions: (low, high) per dimension
+
+    @property
+    def continuous(self) -> bool:
+        return self.action_dim is not None
 
 
 def load_factory(env: str):
@@ -85,17 +95,14 @@ def _describe(instance, env: str) -> EnvShape:
     if not agents:
         raise EnvProblem("env", f"{env} has no agents")
     actions = {a: instance.action_space(a) for a in agents}
-    for agent, space in actions.items():
-        if not isinstance(space, spaces.Discrete):
+    box = _box_actions(actions)
+    if box is None:
+        counts = {(int(s.n), int(s.start)) for s in actions.values()}
+        if len(counts) != 1:
+            listed = ", ".join(f"{a}: {s}" for a, s in actions.items())
             raise EnvProblem(
-                "kwargs",
-                f"agent {agent!r} acts in {space}; this kind needs Discrete actions "
-                "(tasks with both usually switch by a keyword argument, e.g. continuous_actions: false)",
+                "env", f"agents' action spaces differ ({listed}); this kind needs the same Discrete(n) for every agent"
             )
-    counts = {(int(s.n), int(s.start)) for s in actions.values()}
-    if len(counts) != 1:
-        listed = ", ".join(f"{a}: {s}" for a, s in actions.items())
-        raise EnvProblem("env", f"agents' action spaces differ ({listed}); this kind needs the same Discrete(n) for every agent")
     try:
         flat = {a: spaces.flatten_space(instance.observation_space(a)) for a in agents}
     except NotImplementedError as err:
@@ -107,10 +114,36 @@ def _describe(instance, env: str) -> EnvShape:
     obs, _ = instance.reset(seed=0)
     if set(obs) != set(agents):
         raise EnvProblem("env", f"reset observes {sorted(obs)}, not every possible agent {list(agents)}")
-    (n, start), dim = counts.pop(), dims[agents[0]]
+    dim = dims[agents[0]]
     low = min(float(space.low.min()) for space in flat.values())
     high = max(float(space.high.max()) for space in flat.values())
+    if box is not None:
+        return EnvShape(agents, None, 0, dim, (low, high), action_dim=len(box[0]), action_bounds=box)
+    n, start = counts.pop()
     return EnvShape(agents=agents, n_actions=n, action_start=start, obs_dim=dim, obs_bounds=(low, high))
+
+
+def _box_actions(actions: dict) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The common (low, high) of every agent's Box action space, or None when every agent's is
+    Discrete; :class:`EnvProblem` for anything else (mixed, other spaces, Boxes that differ)."""
+    from gymnasium import spaces
+
+    kinds = {type(space) for space in actions.values()}
+    if kinds == {spaces.Discrete}:
+        return None
+    for agent, space in actions.items():
+        if not isinstance(space, (spaces.Discrete, spaces.Box)):
+            raise EnvProblem("env", f"agent {agent!r} acts in {space}; this kind needs Discrete or Box actions")
+        if isinstance(space, spaces.Discrete):
+            listed = ", ".join(f"{a}: {s}" for a, s in actions.items())
+            raise EnvProblem("env", f"agents' action spaces mix Discrete and Box ({listed}); this kind needs one for every agent")
+        if len(space.shape) != 1 or not np.issubdtype(space.dtype, np.floating):
+            raise EnvProblem("env", f"agent {agent!r} acts in {space}; this kind needs a one-dimensional float Box")
+    bounds = {(tuple(map(float, s.low)), tuple(map(float, s.high))) for s in actions.values()}
+    if len(bounds) != 1:
+        listed = ", ".join(f"{a}: {s}" for a, s in actions.items())
+        raise EnvProblem("env", f"agents' action spaces differ ({listed}); this kind needs the same Box for every agent")
+    return bounds.pop()
 
 
 @functools.lru_cache(maxsize=32)
@@ -145,6 +178,11 @@ class PettingZooParams(Frozen):
         if not IMPORT_PATH.fullmatch(env):
             raise ValueError(f"must be an import path and a factory name, 'package.module:factory', got {env!r}")
         return env
+
+    @property
+    def continuous_actions(self) -> bool:
+        """Every agent acts in a Box (Gaussian policies), not in a Discrete space."""
+        return describe(self.env, self.kwargs).continuous
 
     @model_validator(mode="after")
     def _engine_can_play_it(self) -> PettingZooParams:

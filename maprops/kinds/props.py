@@ -19,4 +19,5 @@ KIND = SamplerKind(
     core="maprops.samplers.props:PropsSampler",
     style=Style("PROPS", "#ff7f0e", (0, (5, 2)), "s"),
     update_cost=1.7,  # one behavior network per agent: measured 1.7x MA-PROPS's update
+    continuous_actions=True,  # Gaussian behavior copies (maprops/samplers/gaussian.py)
 )

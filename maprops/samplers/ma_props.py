@@ -80,6 +80,12 @@ class MaPropsSampler:
 
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
+        if actors.head.continuous:
+            from maprops.samplers.gaussian import GaussianMaPropsSampler
+
+            if config.delta_phi != "network":  # the spec library refuses it first (maprops.config.sampler_misfit)
+                raise ValueError(f"a {config.delta_phi} delta_phi needs discrete actions; {game.name!r} has continuous ones")
+            return GaussianMaPropsSampler(config, game.obs_dim, game.n_agents, actors.head.action_dim, rng)
         if config.delta_phi == "tabular":
             from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
 

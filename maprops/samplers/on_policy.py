@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import torch
-
-from maprops.rng import sample_categorical
-
 
 class OnPolicySampler:
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
-        return cls()
+        return cls(actors.head)
 
-    def reset_to_target(self, target_params: torch.Tensor) -> None:
+    def __init__(self, head):
+        self.head = head  # how the target's distribution parameters become actions (maprops.action_heads)
+
+    def reset_to_target(self, target_params) -> None:
         pass
 
     def act(self, obs, target_log_probs, uniforms):
-        return sample_categorical(target_log_probs.exp(), uniforms)
+        return self.head.sample(target_log_probs, uniforms)
 
     def update(self, target_params, data, tag) -> None:
         pass

@@ -391,7 +391,7 @@ class SpecLibrary:
 
     def misfit(self, sampler: str, game: str) -> str | None:
         """Why a figure's sampler (a registered one or a named variant) cannot play a game, or None."""
-        return sampler_misfit(self.sampler_config(sampler), self.games[game].kind)
+        return sampler_misfit(self.sampler_config(sampler), self.games[game])
 
     def panel_samplers(self, figure: FigureSpec, panel: Panel) -> list[str]:
         """The figure's samplers that can play this panel's game: a sampler that needs enumerable
