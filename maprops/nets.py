@@ -66,14 +66,13 @@ class StackedMLP:
         """:meth:`forward`, computed one replica at a time on fresh copies of its inputs, so each
         replica's output is bit for bit a function of its own parameters and inputs.
 
-        Why: ``baddbmm`` (MKL's batched GEMM) rounds a replica's product differently depending
-        on how many replicas share the call and on where the replica's rows sit in memory
-        (alignment), by an ulp or so. Discrete actions absorb such differences (an action
-        changes only if a uniform falls within an ulp of a CDF boundary), so the engine's
-        block invariance holds for them; continuous actions carry every bit into the next
-        observation, so their networks (Gaussian actors, their critic, the continuous
-        samplers and sampling-error fits) use this slower, block-independent form. The result
-        may differ from :meth:`forward`'s in the last bits; it never depends on the block."""
+        Why: with the batched :meth:`forward`, a continuous-action MA-PROPS run gave a seed other
+        numbers alone than in a block (docs/implementation.md#continuous-actions); continuous
+        actions carry every bit of a network's output into the next observation. The cause is
+        not pinned down (the batched forward and backward alone are bit-identical per row in
+        isolation); computing each replica on its own, on freshly allocated copies, removes the
+        difference. The result may differ from :meth:`forward`'s in the last bits; it never
+        depends on the block."""
         if isinstance(params, torch.Tensor):
             layers = self.layers(params)
         else:
