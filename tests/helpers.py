@@ -64,3 +64,23 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, old
     path.write_text(text.replace(old, new, 1))
+
+
+def located_game_spec_error(tmp_path: Path, spec: str, old: str, new: str) -> tuple[str, str]:
+    """The one error of game spec text ``spec`` with ``old`` replaced by ``new``: (field,
+    message), after checking that it names the file and the line of the field's top-level key."""
+    import pytest
+
+    from maprops.specs.errors import SpecErrors
+    from maprops.specs.games import GameSpec
+    from maprops.specs.load import load_file
+
+    assert old in spec, old
+    path = tmp_path / "task.yaml"
+    path.write_text(spec.replace(old, new, 1))
+    with pytest.raises(SpecErrors) as err:
+        load_file(path, GameSpec)
+    (error,) = err.value.errors
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if row.startswith(error.field.split(".")[0] + ":"))
+    assert (error.file, error.line) == (str(path), line)
+    return error.field, error.message

@@ -25,9 +25,9 @@ from maprops.games.pettingzoo import GameParallelEnv
 from maprops.games.pettingzoo_task import AgentsOutOfStep, PettingZooGame
 from maprops.kinds.pettingzoo import SuccessRule, make_env
 from maprops.specs import SpecLibrary
-from maprops.specs.errors import SpecErrors
 from maprops.specs.games import GameSpec
 from maprops.specs.load import load_file
+from tests.helpers import located_game_spec_error
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs"
@@ -269,17 +269,8 @@ budget: {total_steps: 512}
 
 
 def spec_errors(tmp_path, old: str, new: str):
-    """The one error of the spec above with ``old`` replaced by ``new``: (field, message), after
-    checking that it names the file and the line of the field's top-level key."""
-    assert old in SPEC, old
-    path = tmp_path / "task.yaml"
-    path.write_text(SPEC.replace(old, new, 1))
-    with pytest.raises(SpecErrors) as err:
-        load_file(path, GameSpec)
-    (error,) = err.value.errors
-    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if row.startswith(error.field.split(".")[0] + ":"))
-    assert (error.file, error.line) == (str(path), line)
-    return error.field, error.message
+    """The one located error of the spec above with ``old`` replaced by ``new``: (field, message)."""
+    return located_game_spec_error(tmp_path, SPEC, old, new)
 
 
 def test_the_minimal_spec_is_valid(tmp_path):

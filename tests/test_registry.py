@@ -35,15 +35,19 @@ def shipped_game(kind: str) -> str:
     return names[0]
 
 
-def smoke_run(kind: str, sampler: str) -> RunSpec:
-    """The shipped game of ``kind`` with ``sampler`` as a figure cell at smoke scale (MAPPO)."""
-    game = shipped_game(kind)
-    panel = Panel(game=game, title=game)
+def cell_run(panel: Panel, sampler: str) -> RunSpec:
+    """``panel`` with ``sampler`` as a one-panel figure's cell at smoke scale (MAPPO)."""
     figure = FigureSpec(
         figure="registry", title="registry", algorithm="mappo", metric="success_rate", ylabel="Success rate",
         samplers=(sampler,), seeds=2, panels=(panel,),
     )  # fmt: skip
     return LIBRARY.run_spec(figure, panel, sampler, LIBRARY.scale("smoke"))
+
+
+def smoke_run(kind: str, sampler: str) -> RunSpec:
+    """The shipped game of ``kind`` with ``sampler`` as a figure cell at smoke scale (MAPPO)."""
+    game = shipped_game(kind)
+    return cell_run(Panel(game=game, title=game), sampler)
 
 
 def test_the_unions_and_names_follow_the_registry():
@@ -95,12 +99,7 @@ def continuous_run(game: str, sampler: str) -> RunSpec:
     shows it resolves it (its panel's overrides: Table 3 has no continuous-action row)."""
     figures = [f for f in LIBRARY.figures.values() for p in f.panels if p.game == game]
     assert figures, f"no figure shows the continuous game {game!r}"
-    panel = next(p for p in figures[0].panels if p.game == game)
-    figure = FigureSpec(
-        figure="registry", title="registry", algorithm="mappo", metric="success_rate", ylabel="Success rate",
-        samplers=(sampler,), seeds=2, panels=(panel,),
-    )  # fmt: skip
-    return LIBRARY.run_spec(figure, panel, sampler, LIBRARY.scale("smoke"))
+    return cell_run(next(p for p in figures[0].panels if p.game == game), sampler)
 
 
 def test_a_continuous_action_game_is_shipped():

@@ -31,6 +31,7 @@ from maprops.policies import GaussianActors, init_params
 from maprops.rng import SeedStreams
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.props import PropsSampler
 
 
 class AutogradPolicy:
@@ -70,20 +71,10 @@ class _GaussianProductPolicy(AutogradPolicy):
         return self.actors.head.log_prob(dist, self.actions[self.seeds, idx]).sum(-1)
 
 
-class GaussianPropsSampler:
-    """PROPS with one behavior copy of each agent's Gaussian actor (see the module docstring)."""
-
-    def __init__(self, config: BehaviorSamplerConfig, actors: GaussianActors, target_params: torch.Tensor, rng: SeedStreams):
-        self.config = config
-        self.actors = actors
-        self.rng = rng
-        self.params = target_params.detach().clone()
-        # Created once: Adam's moments persist across resets, as the discrete PROPS's.
-        self.optimizer = StackedAdam(self.params, len(rng), config.learning_rate, config.adam_eps)
-        self.steps_taken = 0
-
-    def reset_to_target(self, target_params: torch.Tensor) -> None:
-        self.params.copy_(target_params)
+class GaussianPropsSampler(PropsSampler):
+    """PROPS with one behavior copy of each agent's Gaussian actor (see the module docstring):
+    the discrete PROPS's state and reset (a copy of the target actors, Adam moments kept across
+    resets), with Gaussian acting and a Gaussian behavior policy in the update."""
 
     @torch.no_grad()
     def act(self, obs, target_dist, uniforms):
