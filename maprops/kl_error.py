@@ -53,16 +53,13 @@ def fit_log_likelihood(
     role: int,
     config: MLEConfig,
     log_likelihood=categorical_log_likelihood,
-    rowwise: bool = False,
 ) -> torch.Tensor:
     """Fit a per-seed model ``inputs [S, M, D] -> labels [S, M, ...]`` by maximum likelihood;
     return the fitted log-likelihood of every sample ``[S, M]``. The network has ``n_classes``
     outputs, read by ``log_likelihood(outputs [S, B, n_classes], labels [S, B, ...])`` -> ``[S, B, 1]``
-    (by default a classifier's). ``rowwise``: the block-independent forward
-    (:meth:`StackedMLP.forward_rowwise`), for continuous actions."""
+    (by default a classifier's)."""
     s, m, d = inputs.shape
     mlp = StackedMLP((d, *config.hidden_sizes, n_classes))
-    forward = mlp.forward_rowwise if rowwise else mlp.forward
     params = init_params(mlp, rng, role, per_seed=1, out_gain=0.01).requires_grad_(True)
     adam = StackedAdam(params, s, config.learning_rate, config.adam_eps)
     batch = min(config.minibatch_size, m)
@@ -75,12 +72,12 @@ def fit_log_likelihood(
             order = rng.permutations((*tag, role, epoch), m)
         idx = order[:, k * batch : (k + 1) * batch]
         with torch.enable_grad():  # callers measure under no_grad; this fit needs gradients
-            logits = forward(params, inputs[seeds, idx])
+            logits = mlp.forward(params, inputs[seeds, idx])
             nll = -log_likelihood(logits, labels[seeds, idx]).mean((1, 2))
             (grad,) = torch.autograd.grad(nll.sum(), params)  # seeds' losses are independent
         adam.step(grad)
     with torch.no_grad():
-        return log_likelihood(forward(params, inputs), labels).squeeze(-1)
+        return log_likelihood(mlp.forward(params, inputs), labels).squeeze(-1)
 
 
 def kl_sampling_errors(
@@ -127,9 +124,9 @@ def gaussian_kl_sampling_errors(
     joint_target = GaussianHead(joint_actions.shape[-1]).log_prob(joint_gaussian(target_dist.detach()), joint_actions)
     agent1_target = head.log_prob(target_dist[:, :, 0].detach(), actions[:, :, 0])
     joint_fit = fit_log_likelihood(
-        obs.flatten(2), joint_actions, 2 * joint_actions.shape[-1], rng, tag, JOINT_ROLE, config, gaussian_log_likelihood, True
+        obs.flatten(2), joint_actions, 2 * joint_actions.shape[-1], rng, tag, JOINT_ROLE, config, gaussian_log_likelihood
     )
     agent1_fit = fit_log_likelihood(
-        obs[:, :, 0], actions[:, :, 0], head.width, rng, tag, AGENT1_ROLE, config, gaussian_log_likelihood, True
+        obs[:, :, 0], actions[:, :, 0], head.width, rng, tag, AGENT1_ROLE, config, gaussian_log_likelihood
     )
     return (joint_fit.double() - joint_target.double()).mean(1), (agent1_fit.double() - agent1_target.double()).mean(1)

@@ -62,31 +62,6 @@ class StackedMLP:
                 h = torch.tanh(h)
         return h
 
-    def forward_rowwise(self, params: torch.Tensor | list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        """:meth:`forward`, computed one replica at a time on fresh copies of its inputs, so each
-        replica's output is bit for bit a function of its own parameters and inputs.
-
-        Why: with the batched :meth:`forward`, a continuous-action MA-PROPS run gave a seed other
-        numbers alone than in a block (docs/implementation.md#continuous-actions); continuous
-        actions carry every bit of a network's output into the next observation. The cause is
-        not pinned down (the batched forward and backward alone are bit-identical per row in
-        isolation); computing each replica on its own, on freshly allocated copies, removes the
-        difference. The result may differ from :meth:`forward`'s in the last bits; it never
-        depends on the block."""
-        if isinstance(params, torch.Tensor):
-            layers = self.layers(params)
-        else:
-            layers = list(zip(params[0::2], params[1::2]))
-        rows = []
-        for r in range(x.shape[0]):
-            h = _fresh(x[r])
-            for i, (w, b) in enumerate(layers):
-                h = torch.addmm(_fresh(b[r]), h, _fresh(w[r]))
-                if i < len(layers) - 1:
-                    h = torch.tanh(h)
-            rows.append(h)
-        return torch.stack(rows)
-
     def forward_cached(self, flat: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """:meth:`forward` that also returns each layer's input, for :meth:`backward`."""
         inputs = []
@@ -275,9 +250,3 @@ class StackedAdam:
             amsgrad=False,
             maximize=False,
         )
-
-
-def _fresh(t: torch.Tensor) -> torch.Tensor:
-    """A contiguous copy in newly allocated (so 64-byte aligned) memory: what
-    :meth:`StackedMLP.forward_rowwise` hands to GEMM, whatever the source's layout."""
-    return t.clone(memory_format=torch.contiguous_format)

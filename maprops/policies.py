@@ -97,7 +97,7 @@ class GaussianActors:
             weights, log_std = params[:, : self.mlp.num_params], params[:, self.mlp.num_params :]
         else:
             weights, log_std = params[:-1], params[-1]
-        mean = self.mlp.forward_rowwise(weights, agent_major(obs))  # [S*N, B, A], block-independent bits
+        mean = self.mlp.forward(weights, agent_major(obs))  # [S*N, B, A]
         out = torch.cat((mean, log_std.unsqueeze(1).expand_as(mean)), -1)
         return seed_major(out, self.n_agents)
 
@@ -121,10 +121,9 @@ class Critic:
 
     ROLE = 2
 
-    def __init__(self, obs_dim: int, n_agents: int, hidden: tuple[int, ...], centralized: bool, rowwise: bool = False):
+    def __init__(self, obs_dim: int, n_agents: int, hidden: tuple[int, ...], centralized: bool):
         self.centralized = centralized
         self.n_agents = n_agents
-        self.rowwise = rowwise  # block-independent bits (StackedMLP.forward_rowwise), for continuous-action games
         if centralized:
             self.mlp = StackedMLP((obs_dim * n_agents, *hidden, n_agents))
         else:
@@ -138,10 +137,9 @@ class Critic:
         return init_params(self.mlp, rng, self.ROLE, self.rows_per_seed, out_gain=1.0)
 
     def values(self, params: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
-        forward = self.mlp.forward_rowwise if self.rowwise else self.mlp.forward
         if self.centralized:
-            return forward(params, obs.flatten(2))  # joint observation
-        return seed_major(forward(params, agent_major(obs)), self.n_agents).squeeze(-1)
+            return self.mlp.forward(params, obs.flatten(2))  # joint observation
+        return seed_major(self.mlp.forward(params, agent_major(obs)), self.n_agents).squeeze(-1)
 
 
 def joint_log_probs(agent_log_probs: torch.Tensor) -> torch.Tensor:

@@ -127,8 +127,7 @@ class Trainer:
         self.envs = 1  # assumption: one environment per seed; Algorithm 1 collects one transition at a time
         self.steps = spec.ppo.batch_size // self.envs
         self.actors = make_actors(game, self.head, spec.ppo.hidden_sizes)
-        mappo, continuous = spec.algorithm == "mappo", self.head.continuous
-        critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=mappo, rowwise=continuous)
+        critic = Critic(game.obs_dim, game.n_agents, spec.ppo.hidden_sizes, centralized=spec.algorithm == "mappo")
         self.learner = PPOLearner(spec.ppo, self.actors, critic, rng, spec.iterations)
         self.sampler = make_sampler(spec.sampler, self.actors, self.learner.actor_params, game, rng)
         self.adapts = SAMPLERS[spec.sampler.kind].has_behavior_update

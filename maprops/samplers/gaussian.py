@@ -105,7 +105,7 @@ class _GaussianCentralizedPolicy(AutogradPolicy):
         return _GaussianCentralizedPolicy(self.mlp, self.head, self.joint_obs[ids], self.target[ids], self.joint_actions[ids])
 
     def differentiable_log_prob(self, params, idx):
-        adjustment = self.mlp.forward_rowwise(params, self.joint_obs[self.seeds, idx])
+        adjustment = self.mlp.forward(params, self.joint_obs[self.seeds, idx])
         return self.head.log_prob(self.target[self.seeds, idx] + adjustment, self.joint_actions[self.seeds, idx])
 
 
@@ -131,7 +131,7 @@ class GaussianMaPropsSampler:
 
     def joint_params(self, obs: torch.Tensor, target_dist: torch.Tensor) -> torch.Tensor:
         """``[S, B, N, D]``, ``[S, B, N, 2A]`` -> the behavior's joint mean and log std ``[S, B, 2NA]``."""
-        return joint_gaussian(target_dist) + self.mlp.forward_rowwise(self.params, obs.flatten(2))
+        return joint_gaussian(target_dist) + self.mlp.forward(self.params, obs.flatten(2))
 
     @torch.no_grad()
     def act(self, obs, target_dist, uniforms):
