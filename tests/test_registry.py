@@ -50,6 +50,17 @@ def smoke_run(kind: str, sampler: str) -> RunSpec:
     return cell_run(Panel(game=game, title=game), sampler)
 
 
+def assert_block_independent(run: RunSpec, cell: str) -> None:
+    """Seed 1 trained alone and beside seed 0: every result column equal, and finite."""
+    alone, block = train(run, [1]), train(run, [0, 1])
+    in_block = block["seed"] == 1
+    assert len(alone["seed"]) == in_block.sum() > 0
+    for column, values in alone.items():
+        assert np.array_equal(values, block[column][in_block]), f"{cell}: column {column} depends on the block"
+        if np.issubdtype(np.asarray(values).dtype, np.floating):
+            assert np.isfinite(values).all(), f"{cell}: non-finite {column}"
+
+
 def test_the_unions_and_names_follow_the_registry():
     assert GAME_KINDS == tuple(GAMES) and SAMPLER_KINDS == tuple(SAMPLERS)
     assert list(SAMPLER_STYLE) == list(SAMPLERS)
@@ -82,13 +93,7 @@ def test_every_game_kind_trains_with_every_sampler_block_independently(kind, sam
         return
     run = smoke_run(kind, sampler)
     assert run.game.kind == kind and run.sampler.kind == sampler
-    alone, block = train(run, [1]), train(run, [0, 1])
-    in_block = block["seed"] == 1
-    assert len(alone["seed"]) == in_block.sum() > 0
-    for column, values in alone.items():
-        assert np.array_equal(values, block[column][in_block]), f"{kind} x {sampler}: column {column} depends on the block"
-        if np.issubdtype(np.asarray(values).dtype, np.floating):
-            assert np.isfinite(values).all(), f"{kind} x {sampler}: non-finite {column}"
+    assert_block_independent(run, f"{kind} x {sampler}")
 
 
 CONTINUOUS_GAMES = sorted(name for name, game in LIBRARY.games.items() if GAMES[game.kind].continuous(game))
@@ -120,10 +125,4 @@ def test_every_sampler_trains_a_continuous_game_block_independently_or_refuses_i
             continuous_run(game, sampler)
         return
     run = continuous_run(game, sampler)
-    alone, block = train(run, [1]), train(run, [0, 1])
-    in_block = block["seed"] == 1
-    assert len(alone["seed"]) == in_block.sum() > 0
-    for column, values in alone.items():
-        assert np.array_equal(values, block[column][in_block]), f"{game} x {sampler}: column {column} depends on the block"
-        if np.issubdtype(np.asarray(values).dtype, np.floating):
-            assert np.isfinite(values).all(), f"{game} x {sampler}: non-finite {column}"
+    assert_block_independent(run, f"{game} x {sampler}")
