@@ -48,9 +48,6 @@ class CategoricalHead:
         """Uniforms per agent and action, beyond the ``[..., N]`` axes: one per agent."""
         return ()
 
-    def from_output(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(logits, dim=-1)
-
     def sample(self, params: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
         """``params [..., K]``, ``uniforms [...]`` -> actions ``[...]`` (inverse CDF)."""
         return sample_categorical(params.exp(), uniforms)
@@ -70,18 +67,16 @@ def standard_normal(uniforms: torch.Tensor) -> torch.Tensor:
 
 class GaussianHead:
     """A diagonal Gaussian over ``A`` action dimensions; the distribution parameters are
-    ``cat(mean, log_std)`` ``[..., 2A]``. ``low`` and ``high`` (``A`` floats each) are the
-    game's action bounds, used only by :meth:`clip` (what the game is given)."""
+    ``cat(mean, log_std)`` ``[..., 2A]``. Actions are unclipped: the game core clips them to its
+    bounds when it acts (:mod:`maprops.games.pettingzoo_task`)."""
 
     continuous = True
     action_dtype = torch.float32
 
-    def __init__(self, action_dim: int, low=None, high=None):
+    def __init__(self, action_dim: int):
         self.action_dim = action_dim
         self.width = 2 * action_dim
         self.action_shape = (action_dim,)
-        self.low = None if low is None else torch.as_tensor(low, dtype=torch.float32)
-        self.high = None if high is None else torch.as_tensor(high, dtype=torch.float32)
 
     @property
     def noise_shape(self) -> tuple[int, ...]:
@@ -108,10 +103,6 @@ class GaussianHead:
         _, log_std = self.split(params)
         return (0.5 + HALF_LOG_2PI + log_std).sum(-1)
 
-    def clip(self, actions: torch.Tensor) -> torch.Tensor:
-        """Actions as the game receives them: clipped to ``[low, high]`` per dimension."""
-        return torch.minimum(torch.maximum(actions, self.low), self.high)
-
 
 def joint_gaussian(params: torch.Tensor) -> torch.Tensor:
     """Per-agent Gaussian parameters ``[..., N, 2A]`` -> the joint (product) Gaussian's
@@ -123,11 +114,10 @@ def joint_gaussian(params: torch.Tensor) -> torch.Tensor:
 
 def action_head(game, name: str) -> CategoricalHead | GaussianHead:
     """The head of a game core's actions (``name``: the game's, for errors): Gaussian where the
-    core has continuous actions (``action_bounds``), else categorical over the count every
-    agent shares."""
-    bounds = getattr(game, "action_bounds", None)
-    if bounds is not None:
-        return GaussianHead(game.action_dim, *bounds)
+    core has continuous actions (it declares ``action_bounds``, which it applies itself), else
+    categorical over the count every agent shares."""
+    if getattr(game, "action_bounds", None) is not None:
+        return GaussianHead(game.action_dim)
     if len(set(game.n_actions)) != 1:
         raise ValueError(f"game {name}: agents must share one action count, got {game.n_actions}")
     return CategoricalHead(game.n_actions[0])

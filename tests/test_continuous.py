@@ -118,7 +118,7 @@ def _setup(seeds=(0, 1), m=32, shift=0.0):
     """Gaussian actors (2 agents, 3 action dims), a buffer of ``m`` samples whose actions are
     the target's means plus ``shift`` plus a little noise, and the target parameters."""
     rng = SeedStreams(seeds)
-    head = GaussianHead(3, [-1.0] * 3, [1.0] * 3)
+    head = GaussianHead(3)
     actors = GaussianActors(4, head, 2, (16, 16))
     theta = actors.init(rng)
     obs = rng.uniform((50,), (m, 2, 4)).float()
