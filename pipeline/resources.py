@@ -22,7 +22,8 @@ Runtime model (seconds, before the safety factor), for ``S`` seeds trained in lo
                                                    evaluates once and measures errors per checkpoint
 
 The per-kind constants (lower case above) live in each game kind's registry entry
-(``GameCost`` in maprops/kinds/<kind>.py) and each sampler's (``update_cost``), fitted to the measured train jobs in
+(``GameCost`` in maprops/kinds/<kind>.py; the package kinds scale theirs to each task's agents
+and joint actions, ``GameCost.for_agents``) and each sampler's (``update_cost``), fitted to the measured train jobs in
 ``pipeline/cost_measurements.csv`` (tests/test_resources.py holds every row within a factor 2,
 or above it where the KL cut-off cut the behavior update short), and, for the behavior update of
 BoulderPush and LBF (whose full runs are days of CPU), to timings of single behavior updates on
@@ -96,7 +97,7 @@ def _spec(spec_json: str | dict) -> dict:
 def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     """The model's estimate (no safety factor) of one block of ``n_seeds`` seeds, in seconds."""
     spec = _spec(spec_json)
-    cost = game_kind(spec["game"]["kind"]).cost
+    cost = game_kind(spec["game"]["kind"]).cost_of(spec["game"])
     steps = spec["total_steps"]
     n = spec["ppo"]["batch_size"]
     fixed = bool(spec.get("fixed_target"))
@@ -126,7 +127,7 @@ def train_runtime_minutes(spec_json: str | dict, n_seeds: int, attempt: int = 1)
 def train_mem_mb(spec_json: str | dict, n_seeds: int, attempt: int = 1) -> int:
     """Memory request of one train job in MB (``sbatch --mem``)."""
     spec = _spec(spec_json)
-    cost = game_kind(spec["game"]["kind"]).cost
+    cost = game_kind(spec["game"]["kind"]).cost_of(spec["game"])
     batches = spec["sampler"].get("history_batches", 1)
     held = spec["total_steps"] if spec.get("fixed_target") else batches * spec["ppo"]["batch_size"]
     buffers = SAFETY * n_seeds * held * cost.bytes_per_sample / 1e6

@@ -11,7 +11,9 @@ pipeline, ``maprops validate``) never imports torch or a game package.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
@@ -41,6 +43,40 @@ class GameCost:
     bytes_per_sample: int  # memory per seed and held sample
     bytes_per_instance: int = 0  # memory per live environment object, for cores built on a package
 
+    def for_agents(self, n_agents: int, joint_actions: int | None) -> GameCost:
+        """These constants, measured with :data:`MEASURED_AGENTS` agents and
+        :data:`MEASURED_JOINT_ACTIONS` joint actions, for a task of the same kind with others.
+
+        Stepping, acting and evaluating grow with the square of the agents (each agent's
+        observation reads every other entity; mpe2's Simple Spread with 2 -> 6 agents measured
+        0.5 -> 5.1 ms per seed and step, 1.0 -> 5.7 s per evaluation); the behavior update and
+        the buffers with the agents (one network and one observation per agent); the joint
+        maximum-likelihood fit of the sampling error with the joint actions its output layer
+        scores (25 -> 15625: 0.16 -> 6.4 s per measurement). Gaussian (continuous) actions have
+        no joint action count: their fit is priced as measured."""
+        square = (n_agents / MEASURED_AGENTS) ** 2
+        linear = n_agents / MEASURED_AGENTS
+        extra_actions = max(0, (joint_actions or MEASURED_JOINT_ACTIONS) - MEASURED_JOINT_ACTIONS)
+        return replace(
+            self,
+            step_s=self.step_s * square,
+            eval_s=self.eval_s * square,
+            update_seed_s=self.update_seed_s * linear,
+            update_sample_s=self.update_sample_s * linear,
+            error_s=self.error_s + ERROR_S_PER_JOINT_ACTION * extra_actions,
+            bytes_per_sample=math.ceil(self.bytes_per_sample * linear),
+        )
+
+
+MEASURED_AGENTS = 2
+"""The agents of the tasks the package kinds' cost constants were measured on."""
+MEASURED_JOINT_ACTIONS = 25
+"""Their joint actions (two agents with five actions each)."""
+ERROR_S_PER_JOINT_ACTION = 4e-4
+"""Seconds per seed and joint action of one sampling-error measurement (the joint fit's output
+layer), beyond the measured tasks': mpe2 Simple Spread with 6 agents, 15625 joint actions, took
+6.4 s per seed and measurement (5 seeds, 300 fit steps each, one thread)."""
+
 
 @dataclass(frozen=True)
 class GameKind:
@@ -53,6 +89,16 @@ class GameKind:
     spec: type
     core: str
     cost: GameCost
+    # (resolved game as a dict) -> (agents, joint actions or None): for kinds whose tasks differ
+    # in size, so the cost model scales ``cost`` to each task (GameCost.for_agents); None: every
+    # game of the kind costs ``cost``.
+    task_size: Callable[[dict], tuple[int, int | None]] | None = None
+
+    def cost_of(self, game: dict) -> GameCost:
+        """The cost constants of one resolved game (a run spec's ``game``)."""
+        if self.task_size is None:
+            return self.cost
+        return self.cost.for_agents(*self.task_size(game))
 
     @property
     def sampling_error(self) -> str:
@@ -184,11 +230,18 @@ class ParamGameSpec(Frozen):
         return errors
 
 
-def param_game_kind(name: str, label: str, params: type, core: str, cost: GameCost) -> GameKind:
+def param_game_kind(
+    name: str,
+    label: str,
+    params: type,
+    core: str,
+    cost: GameCost,
+    task_size: Callable[[dict], tuple[int, int | None]] | None = None,
+) -> GameKind:
     """The entry of a game described by flat parameters: its resolved config (the parameters plus
     name and variant) and its spec file model (the parameters at the top level, plus title, Table 3
     row, variants and budget) both follow from ``params``."""
     stem = params.__name__.removesuffix("Params")
     config = type(f"{stem}Config", (params, Named), {"__module__": params.__module__, "__doc__": params.__doc__})
     spec = type(f"{stem}Spec", (ParamGameSpec, params), {"__module__": params.__module__, "config_class": config})
-    return GameKind(name=name, label=label, config=config, spec=spec, core=core, cost=cost)
+    return GameKind(name=name, label=label, config=config, spec=spec, core=core, cost=cost, task_size=task_size)

@@ -195,6 +195,13 @@ class PettingZooParams(Frozen):
         return self
 
 
+def task_size(game: dict) -> tuple[int, int | None]:
+    """Agents and joint actions (None for Box actions) of a resolved game: what the cost model
+    scales this kind's constants by (``GameCost.for_agents``)."""
+    shape = describe(game["env"], game.get("kwargs", {}))
+    return len(shape.agents), None if shape.continuous else shape.n_actions ** len(shape.agents)
+
+
 KIND = param_game_kind(
     "pettingzoo",
     "PettingZoo",
@@ -219,6 +226,7 @@ KIND = param_game_kind(
         bytes_per_sample=2_700,
         bytes_per_instance=2_000_000,
     ),
+    task_size=task_size,
 )
 PettingZooConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 PettingZooSpec = KIND.spec

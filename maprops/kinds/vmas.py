@@ -178,6 +178,13 @@ class VmasParams(Frozen):
         return self
 
 
+def task_size(game: dict) -> tuple[int, int]:
+    """Agents and joint actions of a resolved game: what the cost model scales this kind's
+    constants by (``GameCost.for_agents``)."""
+    shape = describe(game["scenario"], game.get("kwargs", {}))
+    return len(shape.agents), shape.n_actions ** len(shape.agents)
+
+
 KIND = param_game_kind(
     "vmas",
     "VMAS",
@@ -201,6 +208,7 @@ KIND = param_game_kind(
         error_s=0.18,
         bytes_per_sample=2_700,
     ),
+    task_size=task_size,
 )
 VmasConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 VmasSpec = KIND.spec
