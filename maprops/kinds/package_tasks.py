@@ -53,3 +53,9 @@ class EnvProblem(ValueError):
 def spec_problem(field: str, message: str) -> PydanticCustomError:
     """An error the spec library reports at ``field``'s line (``maprops/specs/load.py``)."""
     return PydanticCustomError("spec_value", "{message}", {"message": message, "at": (field,)})
+
+
+def task_size(agents: tuple, n_actions: int | None) -> tuple[int, int | None]:
+    """Agents and joint actions (None for Box actions) of a package task: what the cost model
+    scales its kind's constants by (``GameCost.for_agents``)."""
+    return len(agents), None if n_actions is None else n_actions ** len(agents)

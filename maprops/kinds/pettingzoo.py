@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from maprops.kinds.base import GameCost, param_game_kind
-from maprops.kinds.package_tasks import EnvProblem, SuccessRule, spec_problem
+from maprops.kinds.package_tasks import EnvProblem, SuccessRule, spec_problem, task_size
 from maprops.spec_types import Frozen, Int
 
 IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
@@ -195,11 +195,10 @@ class PettingZooParams(Frozen):
         return self
 
 
-def task_size(game: dict) -> tuple[int, int | None]:
-    """Agents and joint actions (None for Box actions) of a resolved game: what the cost model
-    scales this kind's constants by (``GameCost.for_agents``)."""
+def game_size(game: dict) -> tuple[int, int | None]:
+    """:func:`task_size` of a resolved game."""
     shape = describe(game["env"], game.get("kwargs", {}))
-    return len(shape.agents), None if shape.continuous else shape.n_actions ** len(shape.agents)
+    return task_size(shape.agents, shape.n_actions)
 
 
 KIND = param_game_kind(
@@ -226,7 +225,7 @@ KIND = param_game_kind(
         bytes_per_sample=2_700,
         bytes_per_instance=2_000_000,
     ),
-    task_size=task_size,
+    task_size=game_size,
 )
 PettingZooConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 PettingZooSpec = KIND.spec

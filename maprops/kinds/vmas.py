@@ -34,7 +34,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from maprops.kinds.base import GameCost, param_game_kind
-from maprops.kinds.package_tasks import EnvProblem, SuccessRule, spec_problem
+from maprops.kinds.package_tasks import EnvProblem, SuccessRule, spec_problem, task_size
 from maprops.spec_types import Frozen, Int
 
 SET_BY_THE_CORE = frozenset(
@@ -178,11 +178,10 @@ class VmasParams(Frozen):
         return self
 
 
-def task_size(game: dict) -> tuple[int, int]:
-    """Agents and joint actions of a resolved game: what the cost model scales this kind's
-    constants by (``GameCost.for_agents``)."""
+def game_size(game: dict) -> tuple[int, int | None]:
+    """:func:`task_size` of a resolved game."""
     shape = describe(game["scenario"], game.get("kwargs", {}))
-    return len(shape.agents), shape.n_actions ** len(shape.agents)
+    return task_size(shape.agents, shape.n_actions)
 
 
 KIND = param_game_kind(
@@ -208,7 +207,7 @@ KIND = param_game_kind(
         error_s=0.18,
         bytes_per_sample=2_700,
     ),
-    task_size=task_size,
+    task_size=game_size,
 )
 VmasConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 VmasSpec = KIND.spec
