@@ -17,4 +17,4 @@ import os
 
 os.environ.setdefault("MKL_CBWR", "AVX2,STRICT")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

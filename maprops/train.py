@@ -6,8 +6,8 @@ masked, so a seed's numbers are the same whether it trains alone or in a block o
 
 Per target update (iteration):
 1. collect ``n = ppo.batch_size`` steps with the sampler; every ``m = sampler.batch_size`` steps
-   (except the last, after which the buffer is cleared) the behavior policy is reset to the
-   target and adapted on the data collected so far in this iteration;
+   the behavior policy is reset to the target and adapted on the newest steps of the buffer
+   (which ones, and whether also right after a target update: :class:`~maprops.history.BehaviorWindow`);
 2. fill a shadow buffer of the same size from the same target policies, on-policy, in a
    separate copy of the game (paper §6.2), and measure both buffers' sampling error;
 3. update the target policies with MAPPO or IPPO on the sampler's buffer;
@@ -28,7 +28,7 @@ import torch
 from maprops.action_heads import action_head
 from maprops.config import RunSpec
 from maprops.games import make_game
-from maprops.history import Buffer, History
+from maprops.history import BehaviorWindow, Buffer, History
 from maprops.kinds import SAMPLERS
 from maprops.metrics import sampling_errors
 from maprops.policies import Actors, Critic, GaussianActors, make_actors
@@ -64,12 +64,12 @@ class Episodes:
         return result
 
 
-def behavior_data(game, obs, actions, target_log_probs) -> BehaviorData:
+def behavior_data(game, obs, actions, target_log_probs, minibatch_size: int | None = None) -> BehaviorData:
     """The buffer as the behavior update sees it, with state ids where the game enumerates its
     states (the update then evaluates its networks once per state)."""
     if not hasattr(game, "state_observations"):
-        return BehaviorData(obs=obs, actions=actions, target_log_probs=target_log_probs)
-    return BehaviorData(obs, actions, target_log_probs, game.state_index(obs), game.state_observations())
+        return BehaviorData(obs=obs, actions=actions, target_log_probs=target_log_probs, minibatch_size=minibatch_size)
+    return BehaviorData(obs, actions, target_log_probs, game.state_index(obs), game.state_observations(), minibatch_size)
 
 
 @torch.no_grad()
@@ -135,7 +135,11 @@ class Trainer:
         self.shadow_env = Episodes(make_game(spec.game), rng, self.envs, Tag.SHADOW_RESET, Tag.SHADOW_GAME)
         self.eval_game = make_game(spec.game)
         self.columns = result_columns(spec.game.sampling_error)
-        self.history = History(getattr(spec.sampler, "history_batches", 1))
+        self.window = None  # which buffer steps a behavior update trains on (PROPS-like samplers)
+        if self.adapts:
+            self.window = BehaviorWindow.of(spec.sampler, self.steps, spec.total_steps if spec.fixed_target else None)
+        reach = self.window is not None and self.window.reaches_back
+        self.history = History(getattr(spec.sampler, "history_batches", 1), behavior_reach=reach)
         self.iteration = 0
 
     def _new_batch(self, steps: int) -> Buffer:
@@ -144,13 +148,16 @@ class Trainer:
             len(self.rng), steps, self.envs, game.n_agents, game.obs_dim, head.width, head.action_shape, head.action_dtype
         )
 
-    def _behavior_data(self, rollout, end: int) -> BehaviorData:
-        """The buffer's first ``end`` steps as the behavior update sees them."""
+    def _behavior_data(self, rollout, run_step: int, end: int) -> BehaviorData:
+        """What the behavior update after the run's ``run_step``-th step trains on: the window
+        of the buffer ending at index ``end`` (exclusive)."""
+        span = self.window.span(run_step, end)
         return behavior_data(
             self.game,
-            rollout.obs[:, :end].flatten(1, 2),
-            rollout.actions[:, :end].flatten(1, 2),
-            rollout.log_probs[:, :end].flatten(1, 2),
+            rollout.obs[:, span].flatten(1, 2),
+            rollout.actions[:, span].flatten(1, 2),
+            rollout.log_probs[:, span].flatten(1, 2),
+            self.window.minibatch_size,
         )
 
     def _collect(self, it: int, buffer: Buffer, checkpoint=None) -> None:
@@ -162,8 +169,9 @@ class Trainer:
         rollout, (shadow_obs, shadow_actions), start = buffer.rollout, buffer.shadow, buffer.start
         steps = rollout.obs.shape[1] - start
         params = self.learner.actor_params
-        if self.adapts and start:  # kept batches: correct them toward the new target at once
-            self.sampler.update(params, self._behavior_data(rollout, start), (it, -1))
+        run_start = it * steps  # steps of the run before this batch
+        if self.adapts and self.window.due(run_start, 0, start):  # right after a target update
+            self.sampler.update(params, self._behavior_data(rollout, run_start, start), (it, -1))
         else:
             self.sampler.reset_to_target(params)
         for t in range(steps):
@@ -179,14 +187,16 @@ class Trainer:
             rollout.dones[:, i] = result.done
             rollout.values[:, i] = values
             collected = t + 1
-            if self.adapts and collected < steps and collected % self.spec.sampler.batch_size == 0:
-                self.sampler.update(params, self._behavior_data(rollout, i + 1), (it, t))
+            # after a batch's last step the target update comes first (then the step above)
+            if self.adapts and collected < steps and self.window.due(run_start + collected, collected, start):
+                self.sampler.update(params, self._behavior_data(rollout, run_start + collected, i + 1), (it, t))
 
             with torch.no_grad():
-                shadow_obs[:, i] = self.shadow_env.obs
-                dist = self.actors.dist(params, shadow_obs[:, i])
-                shadow_actions[:, i] = head.sample(dist, self.rng.uniform((Tag.SHADOW_ACT, it, t), noise))
-                self.shadow_env.step(shadow_actions[:, i], (it, t))
+                j = i - buffer.learn_start  # the shadow buffer holds the learned steps only
+                shadow_obs[:, j] = self.shadow_env.obs
+                dist = self.actors.dist(params, shadow_obs[:, j])
+                shadow_actions[:, j] = head.sample(dist, self.rng.uniform((Tag.SHADOW_ACT, it, t), noise))
+                self.shadow_env.step(shadow_actions[:, j], (it, t))
             if checkpoint is not None:
                 checkpoint(collected, rollout, (shadow_obs, shadow_actions))
 
@@ -203,7 +213,7 @@ class Trainer:
         spec, learner = self.spec, self.learner
         buffer = self.history.extend(self._new_batch(self.steps), learner)
         self._collect(it, buffer)
-        rollout, (shadow_obs, shadow_actions) = buffer.rollout, buffer.shadow
+        rollout, (shadow_obs, shadow_actions) = buffer.learned, buffer.shadow
         evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
         if evaluated:
             joint, agent1 = self._errors(rollout.obs, rollout.actions, it, 0)

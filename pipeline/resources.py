@@ -11,10 +11,12 @@ Runtime model (seconds, before the safety factor), for ``S`` seeds trained in lo
                                                    PPO updates: a block-wide part (Python, kernel
                                                    launches) and a per-seed part
   + steps / m * update_cost[sampler]           PROPS / MA-PROPS only: a behavior update every m
-      * (UPDATE_BLOCK_S                            steps (16 epochs x 8 minibatches) on the buffer
-         + S * (update_seed_s[kind]                collected so far, whose mean size is n / 2
-                + buffer * update_sample_s[kind])) (n = ppo.batch_size; a fixed-target run's one
-                                                   buffer grows to total_steps: total_steps / 2)
+      * (UPDATE_BLOCK_S                            steps (16 epochs x 8 minibatches) on ``buffer``
+         + S * (update_seed_s[kind]                samples, their mean over the run's updates
+                + buffer * update_sample_s[kind])) (:func:`mean_behavior_buffer`: about n - m with
+                                                   the default ring buffer, n / 2 with the batch
+                                                   one; a fixed-target run's one buffer grows to
+                                                   total_steps: total_steps / 2)
   + evaluations * S * (eval_s[kind] + error_s[kind])
                                                    target evaluation (episodes) and the sampling error
                                                    of both buffers (BoulderPush, LBF: two
@@ -90,6 +92,24 @@ def kept_batches(spec: dict) -> float:
     return sum(min(k, batches - 1) for k in range(updates)) / updates
 
 
+def mean_behavior_buffer(spec: dict) -> float:
+    """Mean number of samples a behavior update trains on, over the run's updates.
+
+    ``behavior_buffer: ring`` (maprops.history.BehaviorWindow): the newest ``min(g, C - m)``
+    steps after the run's g-th step, C the ring's capacity (b x n; a fixed-target run: all its
+    steps). ``batch``: the steps since the last target update, n / 2 on average, plus the kept
+    batches (``kept_batches``). A spec that does not name it predates it: ``batch``."""
+    steps, n = spec["total_steps"], spec["ppo"]["batch_size"]
+    sampler = spec["sampler"]
+    if sampler.get("behavior_buffer", "batch") != "ring":
+        return (steps if spec.get("fixed_target") else n) / 2 + kept_batches(spec) * n
+    capacity = steps if spec.get("fixed_target") else sampler.get("history_batches", 1) * n
+    window = max(1, capacity - sampler["batch_size"])
+    if steps <= window:
+        return (steps + 1) / 2
+    return (window * (window + 1) / 2 + (steps - window) * window) / steps
+
+
 def _spec(spec_json: str | dict) -> dict:
     return json.loads(spec_json) if isinstance(spec_json, str) else spec_json
 
@@ -105,7 +125,7 @@ def train_seconds(spec_json: str | dict, n_seeds: int) -> float:
     seconds = STARTUP_S + steps * (STEP_BLOCK_S + n_seeds * cost.step_s * (1 + PPO_SHARE * kept))
     update_cost = sampler_kind(spec["sampler"]["kind"]).update_cost
     if update_cost is not None:
-        buffer = (steps if fixed else n) / 2 + kept * n
+        buffer = mean_behavior_buffer(spec)
         per_update = UPDATE_BLOCK_S + n_seeds * (cost.update_seed_s + buffer * cost.update_sample_s)
         seconds += steps / spec["sampler"]["batch_size"] * update_cost * per_update
     eval_every = spec.get("eval_every", 1)

@@ -30,6 +30,7 @@ LABELS = {
     "max_grad_norm": "Max gradient norm",
     "adam_eps": "Adam $\\epsilon$",
     "hidden_sizes": "Hidden layers",
+    "behavior_buffer": "Behavior buffer",
     "gamma": "Discount $\\gamma$",
     "gae_lambda": "GAE $\\lambda$",
     "normalize_advantages": "Advantage normalization",

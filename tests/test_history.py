@@ -56,21 +56,35 @@ class Recorder:
         return torch.cat([o for o, _ in steps], 1), torch.cat([a for _, a in steps], 1)
 
 
+def expected_behavior_window(record: Recorder, taken: int, iteration: int, behavior_buffer: str, m: int = 1):
+    """What a behavior update after the run's ``taken``-th step must see: ``batch``, the steps
+    from the batch b - 1 before this one's; ``ring`` (the authors' code), the newest
+    ``min(taken, B * T - m)`` steps, reaching back into the batch before the learned ones."""
+    if behavior_buffer == "batch":
+        return record.last_batches(taken, iteration)
+    steps = record.steps[taken - min(taken, B * T - m) : taken]
+    return torch.cat([o for o, _ in steps], 1), torch.cat([a for _, a in steps], 1)
+
+
+@pytest.mark.parametrize("behavior_buffer", ["ring", "batch"])
 @pytest.mark.parametrize("sampler", ["props", "ma_props"])
-def test_every_update_sees_exactly_the_last_b_batches_with_the_current_targets_log_probs(sampler):
-    trainer = Trainer(tiny_spec(sampler, iterations=ITERATIONS, batch=T, history_batches=B), [0, 1])
+def test_every_update_sees_exactly_the_last_b_batches_with_the_current_targets_log_probs(sampler, behavior_buffer):
+    spec = tiny_spec(sampler, iterations=ITERATIONS, batch=T, history_batches=B, behavior_buffer=behavior_buffer)
+    trainer = Trainer(spec, [0, 1])
     record = Recorder(trainer)
     for _ in range(ITERATIONS):
         trainer.run_iteration()
 
     starts = [tag for _, tag, _, _ in record.behavior if tag[1] == -1]
-    assert starts == [(k, -1) for k in range(1, ITERATIONS)]  # kept batches corrected before step 0
+    assert starts == [(k, -1) for k in range(1, ITERATIONS)]  # right after each target update
+    minibatch = (B * T - 1) // spec.sampler.minibatches if behavior_buffer == "ring" else None
     for taken, tag, data, current in record.behavior:
         iteration = tag[0]
-        obs, actions = record.last_batches(taken, iteration)
+        obs, actions = expected_behavior_window(record, taken, iteration, behavior_buffer)
         assert torch.equal(data.obs, obs) and torch.equal(data.actions, actions), tag
-        assert data.size == min(iteration, B - 1) * T + taken - iteration * T, tag
+        assert data.minibatch_size == minibatch
         assert torch.allclose(data.target_log_probs, current, atol=1e-6), tag  # kept batches: recomputed
+    assert len(record.behavior) == ITERATIONS * T - 1  # every step but the run's last
 
     assert len(record.target) == ITERATIONS
     for iteration, (taken, rollout, log_probs, values) in enumerate(record.target):
@@ -80,6 +94,26 @@ def test_every_update_sees_exactly_the_last_b_batches_with_the_current_targets_l
         assert rollout.obs.shape[1] == min(iteration + 1, B) * T
         assert torch.allclose(rollout.log_probs.flatten(1, 2), log_probs, atol=1e-6), iteration
         assert torch.allclose(rollout.values.flatten(1, 2), values, atol=1e-6), iteration
+
+
+@pytest.mark.parametrize("m", [1, 3])
+def test_one_batch_ring_reaches_into_the_previous_batch_and_learns_from_this_one(m):
+    """b = 1, the printed setting: the behavior trains on the newest min(g, n - m) steps, every
+    m steps of the run (also right after a target update), in minibatches of (n - m) // 8;
+    the target learns from its own batch alone."""
+    spec = tiny_spec("ma_props", iterations=ITERATIONS, batch=T, batch_size=m)
+    trainer = Trainer(spec, [0, 1])
+    record = Recorder(trainer)
+    for _ in range(ITERATIONS):
+        trainer.run_iteration()
+    taken = [t for t, *_ in record.behavior]
+    assert taken == [g for g in range(m, ITERATIONS * T, m)]
+    for g, tag, data, _ in record.behavior:
+        steps = record.steps[g - min(g, T - m) : g]
+        assert torch.equal(data.actions, torch.cat([a for _, a in steps], 1)), tag
+        assert data.minibatch_size == max(1, (T - m) // spec.sampler.minibatches)
+    for g, rollout, _, _ in record.target:
+        assert torch.equal(rollout.actions.flatten(1, 2), torch.cat([a for _, a in record.steps[g - T : g]], 1))
 
 
 def test_the_shadow_buffer_keeps_the_same_batches_each_from_its_own_target():

@@ -14,8 +14,7 @@ from maprops.spec_types import Float, Int
 
 class BehaviorSamplerConfig(HistoryConfig):
     """The behavior policy is reset to the target and trained every ``batch_size`` (the paper's
-    m) environment steps on the buffer D: everything collected since the last target update
-    (and, with ``history_batches`` > 1, the batches kept from before it). The defaults are
+    m) environment steps on the buffer D (which steps of it: ``behavior_buffer``). The defaults are
     ``specs/hyperparams/behavior.yaml`` and Table 3's behavior columns, checked equal by a test;
     ``target_kl`` is the value Table 1 prints (6)."""
 
@@ -37,6 +36,14 @@ class BehaviorSamplerConfig(HistoryConfig):
         description="True: zero the behavior optimizer's Adam moments and step count at every behavior reset "
         "(default: carried across resets, as the authors' code does)",
     )
+    behavior_buffer: Literal["ring", "batch"] = Field(
+        default="ring",
+        description="ring (the authors' PROPS code): D is a ring buffer of capacity C = history_batches x n "
+        "(a fixed-target run: its total samples); every m steps, also right after a target update, the behavior "
+        "trains on the newest min(steps so far, C - m) steps, in minibatches of (C - m) // minibatches. "
+        "batch (this project before 0.2): it trains on the steps since the last target update (plus kept "
+        "batches), in minibatches of that data's size // minibatches, and not right after a target update",
+    )
     kl_cutoff: Literal["check", "enforce"] = Field(
         default="check",
         description="check: before each minibatch step, a seed whose KL on that minibatch exceeds target_kl stops "
@@ -45,7 +52,19 @@ class BehaviorSamplerConfig(HistoryConfig):
         "behavior never ends an update farther than target_kl",
     )
 
-    identity_defaults: ClassVar[dict] = {**HistoryConfig.identity_defaults, "reset_moments": False, "kl_cutoff": "check"}
+    # Left out of the run's identity at these values, so runs made before a field existed keep
+    # their names: history_batches, reset_moments and kl_cutoff at their defaults, and
+    # behavior_buffer at "batch" (what every run before it did; the default "ring" is written
+    # into the identity, so it names new runs).
+    identity_defaults: ClassVar[dict] = {
+        **HistoryConfig.identity_defaults,
+        "reset_moments": False,
+        "kl_cutoff": "check",
+        "behavior_buffer": "batch",
+    }
+    beyond_the_paper: ClassVar[tuple[str, ...]] = ("history_batches", "reset_moments", "kl_cutoff")
+    """Options the paper and the authors' code do not have (off by default); the behavior table
+    (specs/hyperparams/behavior.yaml) sets every other field."""
 
     @model_validator(mode="after")
     def _enforce_needs_a_cutoff(self):

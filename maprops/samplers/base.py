@@ -14,7 +14,7 @@ import torch
 
 @dataclass(frozen=True)
 class BehaviorData:
-    """The buffer collected since the last target update, flattened per seed: ``M = t * E``."""
+    """The steps of the buffer the behavior update trains on, flattened per seed: ``M = t * E``."""
 
     obs: torch.Tensor  # [S, M, N, D]
     actions: torch.Tensor  # [S, M, N]
@@ -24,6 +24,9 @@ class BehaviorData:
     # its network once per state rather than once per sample (maprops.samplers.state_table).
     states: torch.Tensor | None = None  # [S, M] state id of each sample
     state_obs: torch.Tensor | None = None  # [U, N, D] every agent's observation in each state
+    # Fixed by the buffer's capacity (behavior_buffer: ring), or None: the data present divided
+    # into the config's minibatches (behavior_buffer: batch). See maprops.history.BehaviorWindow.
+    minibatch_size: int | None = None
 
     @property
     def size(self) -> int:

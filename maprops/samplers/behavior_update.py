@@ -43,10 +43,9 @@ class BehaviorPolicy(Protocol):
         """Write d loss / d params into ``grad`` given d loss / d log pi_phi ``[S, B]``."""
 
 
-def minibatch_bounds(data_size: int, minibatches: int) -> list[tuple[int, int]]:
-    """Minibatch size ``data_size // minibatches`` (at least 1), the last one possibly short,
-    as in the authors' CleanRL-based code."""
-    size = max(1, data_size // minibatches)
+def minibatch_bounds(data_size: int, size: int) -> list[tuple[int, int]]:
+    """Consecutive minibatches of ``size`` samples over a shuffled buffer, the last one possibly
+    short, as in the authors' CleanRL-based code (``for start in range(0, batch_size, mb)``)."""
     return [(start, min(start + size, data_size)) for start in range(0, data_size, size)]
 
 
@@ -124,18 +123,23 @@ def behavior_update(
     config: BehaviorSamplerConfig,
     rng: SeedStreams,
     tag: tuple[int, ...],
+    minibatch_size: int | None = None,
 ) -> int:
     """Run up to ``config.epochs`` epochs of minibatch steps on ``params`` in place.
-    ``target_log_prob [S, M]`` is log pi_theta of the buffer's joint actions. Returns the number
-    of minibatch steps taken by the block (the slowest seed)."""
+    ``target_log_prob [S, M]`` is log pi_theta of the buffer's joint actions. ``minibatch_size``
+    is fixed by the buffer's capacity (``behavior_buffer: ring``, :class:`maprops.history.
+    BehaviorWindow`), so a partly filled buffer takes fewer minibatch steps per epoch; None
+    divides the data present into ``config.minibatches`` (``behavior_buffer: batch``). Returns
+    the number of minibatch steps taken by the block (the slowest seed)."""
     data_size = target_log_prob.shape[1]
+    size = minibatch_size if minibatch_size is not None else max(1, data_size // config.minibatches)
     enforce = config.kl_cutoff == "enforce"
     work = WorkingSeeds(params, optimizer, policy, target_log_prob)
     lower = 1.0 - config.clip_coef
     steps = 0
     for epoch in range(config.epochs):
         order = rng.permutations((Tag.BEHAVIOR_PERM, *tag, epoch), data_size)
-        for start, stop in minibatch_bounds(data_size, config.minibatches):
+        for start, stop in minibatch_bounds(data_size, size):
             if config.target_kl is not None:  # only the cut-off stops seeds
                 work.compact_if_sparse()
             idx = work.rows(order[:, start:stop])

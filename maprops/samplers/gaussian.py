@@ -87,7 +87,9 @@ class GaussianPropsSampler(PropsSampler):
             self.optimizer.reset_state()
         target_joint = self.actors.head.log_prob(data.target_log_probs, data.actions).sum(-1)  # [S, M]
         policy = _GaussianProductPolicy(self.actors, data.obs, data.actions)
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag, data.minibatch_size
+        )
 
 
 class _GaussianCentralizedPolicy(AutogradPolicy):
@@ -148,4 +150,6 @@ class GaussianMaPropsSampler:
         joint_actions = data.actions.flatten(2)  # [S, M, NA]
         policy = _GaussianCentralizedPolicy(self.mlp, self.head, data.obs.flatten(2), target, joint_actions)
         target_joint = self.head.log_prob(target, joint_actions)
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag, data.minibatch_size
+        )

@@ -132,7 +132,9 @@ class MaPropsSampler:
             self.optimizer.reset_state()
         policy = _CentralizedPolicy.of_buffer(self.mlp, data, self.n_actions)
         target_joint = self.joint_actions_target(policy)
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag, data.minibatch_size
+        )
 
     @staticmethod
     def joint_actions_target(policy: _CentralizedPolicy) -> torch.Tensor:

@@ -155,4 +155,6 @@ class PairwiseMaPropsSampler:
             self.optimizer.reset_state()
         policy = _ChainPolicy(self.mlp, data.obs.flatten(2), data.target_log_probs, data.actions)
         target = taken_log_prob(data.target_log_probs, data.actions).sum(-1)  # [S, M]
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target, self.config, self.rng, tag, data.minibatch_size
+        )

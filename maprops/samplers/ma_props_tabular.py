@@ -76,4 +76,6 @@ class TabularMaPropsSampler:
         target_logits = joint_log_probs(data.target_log_probs)  # [S, M, A]
         policy = _TabularPolicy(per_state(target_logits, data.states, self.shape[1]), data.states, joint_actions)
         target_joint = target_logits.gather(-1, joint_actions.unsqueeze(-1)).squeeze(-1)
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag, data.minibatch_size
+        )

@@ -96,4 +96,6 @@ class PropsSampler:
             self.optimizer.reset_state()
         target_joint = data.target_log_probs.gather(-1, data.actions.unsqueeze(-1)).squeeze(-1).sum(-1)
         policy = _ProductPolicy(self.actors, data.obs, data.actions, data.states, data.state_obs)
-        self.steps_taken += behavior_update(self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag)
+        self.steps_taken += behavior_update(
+            self.params, self.optimizer, policy, target_joint, self.config, self.rng, tag, data.minibatch_size
+        )

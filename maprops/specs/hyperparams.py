@@ -50,7 +50,7 @@ BehaviorDefaults = table_model(
     "PROPS / MA-PROPS behavior-update settings shared by every game (Table 1; docs/implementation.md#behavior-update); "
     "learning rate and m are Table 3's.",
     BehaviorSamplerConfig,
-    exclude={"kind", "learning_rate", "batch_size", *BehaviorSamplerConfig.identity_defaults},
+    exclude={"kind", "learning_rate", "batch_size", *BehaviorSamplerConfig.beyond_the_paper},
 )
 
 
