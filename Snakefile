@@ -33,6 +33,8 @@ from pathlib import Path
 
 from pipeline.expand import Plan
 from pipeline.outputs import SHIPPED_OWNER, check_output_tree, claim_output_tree, output_tree, owner
+from pipeline.targets import command_line_targets, forecast_lines, target_problem
+from snakemake.logging import logger
 
 SPECS = str(Path(config.get("specs", Path(workflow.basedir) / "specs")).resolve())
 SCALE = config.get("scale", "full")
@@ -83,6 +85,11 @@ except ValueError as err:
 
 onstart:
     claim_output_tree(OUT, OWNER)
+    # Say what a long build costs before its first job: on the console and in Snakemake's log.
+    _train = [(plan(j.wildcards.scale).runs[j.wildcards.run_id], int(j.wildcards.hi) - int(j.wildcards.lo) + 1)
+              for j in workflow.dag.needrun_jobs() if j.rule.name == "train"]
+    for _line in forecast_lines(_train, CORES):
+        logger.warning(_line)
 
 
 def plan(scale):
@@ -106,6 +113,12 @@ try:
     DEFAULT_PLAN = plan(SCALE)
 except KeyError as err:  # an unknown --config scale
     refuse(err.args[0])
+
+# A target naming no figure, study, sweep, calibration or scale gets the valid names (and the
+# closest one), not a bare MissingRuleException (pipeline/targets.py).
+for _target in command_line_targets(sys.argv[1:]):
+    if (_problem := target_problem(_target, DEFAULT_PLAN, OUT)) is not None:
+        refuse(_problem)
 
 
 def one_of(names):

@@ -14,34 +14,23 @@ is ignored (with a message) rather than trusted: training from scratch is always
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-import maprops
 from maprops.io import atomic_path
+from maprops.provenance import engine_fingerprint
 
 FORMAT = 1
-
-
-def code_fingerprint() -> str:
-    """Hash of the library's source and torch's version: a snapshot is only trusted by the code
-    that wrote it (its classes are pickled by reference)."""
-    digest = hashlib.sha256(torch.__version__.encode())
-    root = Path(maprops.__file__).parent
-    for source in sorted(root.rglob("*.py")):
-        digest.update(str(source.relative_to(root)).encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class Checkpoints:
     def __init__(self, path: str | Path, every_s: float = 60.0):
         self.path = Path(path)
         self.every_s = every_s
-        self.code = code_fingerprint()
+        self.code = engine_fingerprint()
         self._started = self._last_save = time.monotonic()
         self._earlier_wall_time_s = 0.0  # spent by earlier attempts of this job
         self.attempts = 1

@@ -1,7 +1,8 @@
 """The ``maprops`` command: ``validate`` spec files, ``train`` a block of seeds, ``show`` a result's
-provenance, ``plan`` a target's train jobs and wall time, ``gradient`` a matrix game's exact (and a
-batch's) policy gradients at uniform policies, ``premise`` whether each game's expected gradient at
-uniform random policies encourages cooperation (the paper's Appendix E premise)."""
+provenance, ``plan`` a target's train jobs and wall time, ``verify`` the record against this
+checkout, ``publish`` a build into the record, ``gradient`` a matrix game's exact (and a batch's)
+policy gradients at uniform policies, ``premise`` whether each game's expected gradient at uniform
+random policies encourages cooperation (the paper's Appendix E premise)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,31 @@ def main(argv: list[str] | None = None) -> int:
     p_plan.add_argument("--scale", help="a scale of specs/scales.yaml (default: the target path's, else full)")
     p_plan.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
 
+    p_verify = sub.add_parser(
+        "verify",
+        help="retrain recorded results at this checkout and compare every per-seed value with record/ (exit 1 on a difference)",
+    )
+    p_verify.add_argument("names", nargs="*", metavar="NAME", help="recorded figures, studies, calibrations (default: all)")
+    p_verify.add_argument("--scale", help="only entries of this scale (default: every recorded scale)")
+    p_verify.add_argument(
+        "--cells", help="K evenly spaced cells per entry, or GAME/SAMPLER patterns (nonconflict_19/*,gridworld/ma_props)"
+    )
+    p_verify.add_argument("--seeds", help="the first K seeds of each cell, or a range LO-HI (default: all)")
+    p_verify.add_argument("--sample", help="a drift-guard sample file (.ci/drift_guard.yaml): entries, cells and seeds")
+    p_verify.add_argument("--jobs", type=int, help="train processes at once (default: the CPUs available)")
+    p_verify.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
+    p_verify.add_argument("--record", default="record", help="record folder (default: record/)")
+
+    p_publish = sub.add_parser(
+        "publish", help="copy built figures, studies, calibrations into record/ and render record/REPORT.md"
+    )
+    p_publish.add_argument("names", nargs="*", metavar="NAME", help="figures, studies, calibrations, or premise")
+    p_publish.add_argument("--scale", default="full", help="the scale to publish from (default full)")
+    p_publish.add_argument("--all", action="store_true", help="publish again every entry record/index.json lists")
+    p_publish.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
+    p_publish.add_argument("--results", default="results", help="the build tree (default: results/)")
+    p_publish.add_argument("--record", default="record", help="record folder (default: record/)")
+
     p_gradient = sub.add_parser(
         "gradient",
         help="each agent's exact expected policy gradient at uniform policies in a matrix game, and a batch's estimate",
@@ -76,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return show_main(args.result)
     if args.command == "plan":
         return plan_main(args.target, args.cores, args.scale, args.specs)
+    if args.command in ("verify", "publish"):
+        return record_main(args)
     if args.command == "gradient":
         from maprops.gradient import gradient_main
 
@@ -97,6 +125,21 @@ def plan_main(target: str, cores: int, scale: str | None, specs: str) -> int:
         print(f"maprops plan: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
         return 2
     return run(target, cores, scale, specs)
+
+
+def record_main(args) -> int:
+    """``verify`` and ``publish`` live with the pipeline (``pipeline/verify.py``,
+    ``pipeline/record.py``), like ``plan``."""
+    try:
+        from pipeline.record import publish_main
+        from pipeline.verify import default_jobs, verify_main
+    except ImportError as err:
+        print(f"maprops {args.command}: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
+        return 2
+    if args.command == "publish":
+        return publish_main(args.names, args.scale, args.all, args.specs, args.results, args.record)
+    jobs = args.jobs or default_jobs()
+    return verify_main(args.names, args.scale, args.cells, args.seeds, args.sample, jobs, args.specs, args.record)
 
 
 def show_main(path: str) -> int:

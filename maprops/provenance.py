@@ -1,14 +1,15 @@
 """Where a result came from: written into every result file, printed by ``maprops show``.
 
 A result CSV opens with comment lines (``# ``) before its header. The first is a fixed tag,
-the second one JSON object: the resolved run spec and its hash, the seeds, the package version
-and git commit that trained it, the versions of the libraries that decide its numbers, and the
+the second one JSON object: the resolved run spec and its hash, the seeds, the package version,
+git commit and engine (:func:`engine_fingerprint`) that trained it, the versions of the libraries that decide its numbers, and the
 wall time (summed over every attempt, if the job was resumed from a checkpoint). Readers skip
 ``#`` lines (``pandas.read_csv(comment="#")``), so the table below stays a plain tidy CSV.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
@@ -42,6 +43,25 @@ def git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def engine_fingerprint() -> str:
+    """Hash of the library's source files and torch's version: the code that decides a result's
+    numbers. Two results with the same fingerprint were computed by the same engine, whatever
+    their commits (a commit that touches only docs, specs or the pipeline keeps it); the record
+    names it (record/), and a snapshot is only resumed by the engine that wrote it."""
+    digest = hashlib.sha256(torch_version().encode())
+    root = Path(maprops.__file__).parent
+    for source in sorted(root.rglob("*.py")):
+        digest.update(str(source.relative_to(root)).encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def torch_version() -> str:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in LIBRARIES:
@@ -59,6 +79,7 @@ def provenance(run_spec_json: str, run_id: str, seeds: list[int], wall_time_s: f
         "seeds": seeds,
         "maprops_version": maprops.__version__,
         "git_commit": git_commit(),
+        "engine": engine_fingerprint(),
         "libraries": library_versions(),
         "host": platform.node(),
         "wall_time_s": round(wall_time_s, 3),

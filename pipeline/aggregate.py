@@ -416,9 +416,27 @@ def inputs_record(cells: list[dict]) -> dict:
                     "panel": cell["panel"],
                     "sampler": cell["sampler"],
                     **{k: record[k] for k in ("run_id", "seeds", "git_commit", "maprops_version", "wall_time_s")},
+                    "engine": record.get("engine", "unknown"),  # results made before 0.2 do not name it
                 }
             )
     return {"results": results}
+
+
+def inputs_summary(path: str | Path) -> dict:
+    """What an inputs record (:func:`inputs_record`) says about where a table's numbers came
+    from: how many result files and seed runs, and which commits, engines and versions made them."""
+    results = json.loads(Path(path).read_text())["results"]
+
+    def distinct(key: str) -> list[str]:
+        return sorted({str(r.get(key, "unknown")) for r in results})
+
+    return {
+        "result_files": len(results),
+        "seed_runs": sum(len(r["seeds"]) for r in results),
+        "commits": distinct("git_commit"),
+        "engines": distinct("engine"),
+        "maprops_versions": distinct("maprops_version"),
+    }
 
 
 def write_inputs_record(cells: list[dict], path: str) -> None:

@@ -21,6 +21,7 @@ import pandas as pd
 from maprops.io import write_text_atomic
 from maprops.specs.claims import SHADOW, SHADOW_SUFFIX, Claim, ClaimsSpec, CompareRule
 from maprops.specs.errors import SpecError, SpecErrors
+from pipeline.aggregate import inputs_summary
 from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng
 from pipeline.expand import Plan
 from pipeline.study_table import SAMPLER_NAMES
@@ -334,11 +335,31 @@ def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Pla
     return lines
 
 
-def introduction(plan: Plan) -> list[str]:
+def rests_on(paths: list[str], published: str = "") -> str:
+    """The line the report opens with: which commits and engines trained the results its tables
+    rest on, and how many (from each table's inputs record), and when it was published."""
+    records = [p.replace(".seeds.csv", ".inputs.json") for p in paths if Path(p).is_file()]
+    summaries = [inputs_summary(r) for r in records if Path(r).is_file()]
+    if not summaries:
+        return "Rests on no results yet: every claim below is not run."
+    commits = sorted({c[:12] for s in summaries for c in s["commits"]})
+    engines = sorted({e for s in summaries for e in s["engines"]})
+    files, runs = sum(s["result_files"] for s in summaries), sum(s["seed_runs"] for s in summaries)
+    when = f"; {published}" if published else ""
+    return (
+        f"Rests on {len(summaries)} per-seed tables of {len(paths)} the claims read: {files} result files, {runs} seed "
+        f"runs, trained at commit{'s' * (len(commits) > 1)} {', '.join(commits)} by engine{'s' * (len(engines) > 1)} "
+        f"{', '.join(engines)}{when}."
+    )
+
+
+def introduction(plan: Plan, stamp: str) -> list[str]:
     caps = plan.library.scale(plan.scale).model_dump(exclude_none=True)
     scale = ", ".join(f"{k} {v}" for k, v in caps.items()) or "no caps: the paper's seeds and budgets"
     return [
         f"# Claims report, scale {plan.scale}",
+        "",
+        stamp,
         "",
         f"Each claim of the paper listed in specs/claims.yaml, tested on this scale's per-seed results "
         f"(scale {plan.scale}: {scale}). A claim is tested on its figure as the paper prints it "
@@ -444,9 +465,9 @@ def premise_section(plan: Plan) -> list[str]:
     return lines + table(header, games) + ["", where, ""]
 
 
-def render(plan: Plan, claims: ClaimsSpec) -> str:
-    """The whole report as Markdown."""
-    lines = introduction(plan)
+def render(plan: Plan, claims: ClaimsSpec, published: str = "") -> str:
+    """The whole report as Markdown; ``published`` says when it was published into the record."""
+    lines = introduction(plan, rests_on(tables_read(plan, claims), published))
     if not claims.claims:
         return "\n".join(lines + ["No claims: the spec folder has no claims.yaml, or it lists none.", "", *premise_section(plan)])
     tables = read_tables(tables_read(plan, claims))
@@ -463,10 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", required=True)
     parser.add_argument("--out-root", required=True, help="the spec folder's output tree, e.g. results")
     parser.add_argument("--out", required=True, help="the report to write")
+    parser.add_argument("--published", default="", help="when the tables were published (the record's report)")
     args = parser.parse_args(argv)
     try:
         plan = Plan(args.specs, args.scale, out=args.out_root)
-        text = render(plan, plan.library.claims)
+        text = render(plan, plan.library.claims, args.published)
     except (SpecError, SpecErrors, KeyError, OSError, ValueError) as err:
         print(f"report: {err}", file=sys.stderr)
         return 1

@@ -150,8 +150,11 @@ def test_a_failed_train_job_shows_its_reason_on_the_console(tmp_path):
     [
         (["--config", "scale=nosuch"], "snakemake: unknown scale 'nosuch'; known: full, reduced, smoke"),
         (["--config", "cores=0"], "snakemake: --config cores=0: must be a positive integer"),
-        (["paper_figs/fig99.pdf"], "No rule to produce paper_figs/fig99.pdf"),
-        (["results/nosuch/figures/fig5.pdf"], "No rule to produce results/nosuch/figures/fig5.pdf"),
+        (["paper_figs/fig99.pdf"], "snakemake: paper_figs/fig99.pdf: no figure 'fig99'; did you mean 'fig6'? Figures: fig10,"),
+        (["paper_figs/fig_rat.png"], "no figure 'fig_rat'; did you mean 'fig_rate'?"),
+        (["results/nosuch/figures/fig5.pdf"], "no scale 'nosuch'. Scales (specs/scales.yaml): full, reduced, smoke"),
+        (["results/smoke/studies/lr_kl.md"], "no study 'lr_kl'; did you mean 'lr_kl_2x2'? Known: behavior_buffer_2x2,"),
+        (["results/full/calibrations/lbff.md"], "no calibration 'lbff'; did you mean 'lbf'?"),
     ],
 )
 def test_a_command_line_mistake_is_one_clear_line(args, expected):

@@ -1,0 +1,291 @@
+"""``maprops verify``: retrain recorded cells at this checkout and compare every per-seed value.
+
+For each recorded entry (record/index.json) the entry's cells are resolved from the specs of
+this checkout, exactly as a build would (:class:`pipeline.expand.Plan`), then:
+
+1. every cell's run must be one the record was made from (its ``inputs.json``): a run whose
+   spec changed since (a YAML edit, a new default) has another hash and is reported as such;
+2. the chosen cells are retrained -- the chosen seeds only, in a temporary folder, one
+   ``maprops train`` process per cell, ``--jobs`` at a time -- and each seed's first, final and
+   mean value of every metric, computed by the aggregation's own code, must equal the record's
+   ``.seeds.csv`` exactly. A seed's numbers do not depend on which seeds train beside it, so a
+   few seeds of a cell check the same numbers as the whole cell;
+3. ``premise`` entries are recomputed (``maprops premise``) and compared byte for byte.
+
+Every difference is listed (entry, setting, panel, sampler, metric, seed, statistic, recorded
+and new value) and the exit status is 1; a clean run exits 0. The estimated cost (the cost model
+of pipeline/resources.py) is printed before anything trains, and a line per finished cell.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipeline.aggregate import SEED_STATISTICS, keep_steps, load_cell, seed_summary
+from pipeline.plan import forecast_seconds, hours
+from pipeline.record import PREMISE, Entry, RecordError, entry_kind, recorded_entries
+from pipeline.resources import train_seconds
+
+
+@dataclass
+class Check:
+    """One cell to retrain, and what the record says it gave."""
+
+    entry: Entry
+    cell: dict
+    metrics: list[str]
+    run_id: str
+    spec_json: str
+    seeds: list[int]
+    recorded: pd.DataFrame
+    seconds: float = field(init=False)
+
+    def __post_init__(self):
+        self.seconds = train_seconds(self.spec_json, len(self.seeds))
+
+    @property
+    def label(self) -> str:
+        setting = f"[{self.cell['setting']}] " if self.cell.get("setting") else ""
+        return f"{self.entry.key} {setting}{self.cell['panel']} {self.cell['sampler']}"
+
+
+def manifest_of(plan, entry: Entry) -> dict:
+    if entry.kind == "figure":
+        return plan.manifest(entry.name)
+    if entry.kind == "study":
+        return plan.study_manifest(entry.name)
+    return plan.calibration_manifest(entry.name)
+
+
+def run_of(cell: dict) -> str:
+    """A manifest cell's run id, from its result files (``.../runs/<run_id>/seeds_lo-hi.csv``)."""
+    return Path(cell["files"][0]).parent.name
+
+
+def matches(cell: dict, pattern: str) -> bool:
+    """``GAME/SAMPLER`` (either may be ``*``; GAME is the panel's game, or the whole panel)."""
+    game, _, sampler = pattern.partition("/")
+    panel = cell["panel"]
+    return game in ("*", panel, panel.split("/")[0]) and sampler in ("", "*", cell["sampler"])
+
+
+def choose_cells(cells: list[dict], selection: str | None) -> list[dict]:
+    """All cells; ``K`` evenly spaced ones (the first and last included); or those matching a
+    comma-separated list of ``GAME/SAMPLER`` patterns."""
+    if selection is None:
+        return cells
+    if selection.isdigit():
+        k = int(selection)
+        if k < 1:
+            raise RecordError("--cells: at least 1")
+        if k >= len(cells):
+            return cells
+        picks = sorted({round(i * (len(cells) - 1) / max(1, k - 1)) for i in range(k)})
+        return [cells[i] for i in picks]
+    patterns = [p.strip() for p in selection.split(",") if p.strip()]
+    return [c for c in cells if any(matches(c, p) for p in patterns)]
+
+
+def choose_seeds(seeds: list[int], selection: str | None) -> list[int]:
+    """All of a cell's seeds; the first ``K``; or those in ``LO-HI``."""
+    if selection is None:
+        return list(seeds)
+    if selection.isdigit():
+        return sorted(seeds)[: int(selection)]
+    lo, sep, hi = selection.partition("-")
+    if not (sep and lo.isdigit() and hi.isdigit()):
+        raise RecordError(f"--seeds: {selection!r} is neither a count K nor a range LO-HI")
+    return [s for s in sorted(seeds) if int(lo) <= s <= int(hi)]
+
+
+def plan_checks(entry: Entry, plan, record: Path, cells: str | None, seeds: str | None) -> tuple[list[Check], list[str]]:
+    """The cells of ``entry`` to retrain, and problems found without training (runs the record
+    was not made from, a missing record file)."""
+    seeds_path, inputs_path = record / entry.seeds_table, record / entry.inputs_record
+    for path in (seeds_path, inputs_path):
+        if not path.is_file():
+            return [], [f"{entry.key}: {path} is missing from the record"]
+    recorded_runs = {r["run_id"] for r in json.loads(inputs_path.read_text())["results"]}
+    table = pd.read_csv(seeds_path)
+    manifest = manifest_of(plan, entry)
+    problems, checks = [], []
+    for cell in choose_cells(manifest["cells"], cells):
+        run_id = run_of(cell)
+        where = (f"[{cell['setting']}] " if cell.get("setting") else "") + f"{cell['panel']} {cell['sampler']}"
+        if run_id not in recorded_runs:
+            problems.append(
+                f"{entry.key} {where}: this checkout's run {run_id} is not one the record was made from "
+                "(its run spec changed: a spec edit or a new default); publish a rebuild"
+            )
+            continue
+        rows = table[(table["panel"] == cell["panel"]) & (table["sampler"] == cell["sampler"])]
+        if "setting" in table.columns:
+            rows = rows[rows["setting"] == cell.get("setting", "")]
+        chosen = choose_seeds(cell["seeds"], seeds)
+        if chosen:
+            checks.append(Check(entry, cell, manifest["metrics"], run_id, plan.runs[run_id], chosen, rows))
+    return checks, problems
+
+
+def retrain(check: Check, folder: Path) -> list[str]:
+    """Train the check's seeds in ``folder`` and list every per-seed value that differs."""
+    spec_file = folder / f"{check.run_id}-{os.getpid()}-{id(check)}.json"
+    out = spec_file.with_suffix(".csv")
+    spec_file.write_text(check.spec_json)
+    seeds = ",".join(map(str, check.seeds))
+    command = [sys.executable, "-m", "maprops.cli", "train", "--run-spec", str(spec_file), "--seeds", seeds, "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        tail = "\n    ".join(done.stderr.strip().splitlines()[-5:])
+        return [f"{check.label}: training failed (exit {done.returncode}):\n    {tail}"]
+    cell = {**check.cell, "files": [str(out)], "seeds": check.seeds}
+    steps, curves = keep_steps(cell, *load_cell(cell, check.metrics))
+    differences = []
+    for metric in check.metrics:
+        new = seed_summary(curves[metric], check.seeds).set_index("seed")
+        old = check.recorded[check.recorded["metric"] == metric].set_index("seed")
+        for seed in check.seeds:
+            if seed not in old.index:
+                differences.append(f"{check.label} {metric} seed {seed}: not in the record")
+                continue
+            for statistic in SEED_STATISTICS:
+                before, after = float(old.at[seed, statistic]), float(new.at[seed, statistic])
+                if not (before == after or (math.isnan(before) and math.isnan(after))):
+                    differences.append(f"{check.label} {metric} seed {seed} {statistic}: record {before!r}, HEAD {after!r}")
+    out.unlink(missing_ok=True)
+    spec_file.unlink(missing_ok=True)
+    return differences
+
+
+def verify_premise(entry: Entry, specs: str, record: Path, folder: Path) -> list[str]:
+    """Recompute a premise table with the recorded episodes and seed; compare bytes."""
+    recorded = record / entry.files(None)[0]
+    if not recorded.is_file():
+        return [f"{entry.key}: {recorded} is missing from the record"]
+    first = pd.read_csv(recorded).iloc[0]
+    out = folder / "premise.csv"
+    command = [sys.executable, "-m", "maprops.cli", "premise", "--specs", specs, "--episodes", str(int(first["episodes"]))]
+    done = subprocess.run([*command, "--seed", str(int(first["seed"])), "--csv", str(out)], capture_output=True, text=True)
+    if done.returncode:
+        return [f"{entry.key}: maprops premise failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"]
+    if out.read_bytes() != recorded.read_bytes():
+        old, new = pd.read_csv(recorded), pd.read_csv(out)
+        if old.shape != new.shape:
+            return [f"{entry.key}: premise table has shape {new.shape} at HEAD, {old.shape} in the record"]
+        differing = (old.astype(str) != new.astype(str)).any(axis=1)
+        return [
+            f"{entry.key}: premise row {i} ({old.at[i, 'game']}/{old.at[i, 'variant']} agent {old.at[i, 'agent']}) differs"
+            for i in differing[differing].index
+        ]
+    return []
+
+
+def read_sample(path: str) -> list[tuple[str, str | None, str | None]]:
+    """A drift-guard sample file: ``checks: [{entry: NAME, cells: PATTERNS, seeds: K|LO-HI}]``."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+        return [(str(c["entry"]), c.get("cells"), None if c.get("seeds") is None else str(c["seeds"])) for c in data["checks"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
+        raise RecordError(f"{path}: not a sample file with checks: [{{entry, cells, seeds}}] ({err})") from err
+
+
+def verify_main(
+    names: list[str],
+    scale: str | None,
+    cells: str | None,
+    seeds: str | None,
+    sample: str | None,
+    jobs: int,
+    specs: str,
+    record: str,
+) -> int:
+    from pipeline.expand import Plan
+
+    record_path = Path(record)
+    plans: dict[str, Plan] = {}
+
+    def plan_of(s: str) -> Plan:
+        if s not in plans:
+            plans[s] = Plan(specs, s)
+        return plans[s]
+
+    try:
+        recorded = recorded_entries(record_path)
+        if not recorded:
+            raise RecordError(f"{record_path}/index.json lists no entries: nothing is recorded to verify")
+        if sample:
+            requests = read_sample(sample)
+        else:
+            requests = [(n, cells, seeds) for n in names] or [(None, cells, seeds)]
+        checks, problems, premises = [], [], []
+        for name, cell_selection, seed_selection in requests:
+            chosen = [e for e in recorded if (name is None or e.name == name) and (scale is None or e.scale == scale)]
+            if name is not None and not chosen:
+                entry_kind(plan_of(scale or "full"), name)  # unknown names are refused with the known ones
+                where = f" at scale {scale}" if scale else ""
+                raise RecordError(f"{name!r} is not recorded{where}; recorded: {', '.join(e.key for e in recorded)}")
+            for entry in chosen:
+                if entry.kind == PREMISE:
+                    premises.append(entry)
+                    continue
+                found, trouble = plan_checks(entry, plan_of(entry.scale), record_path, cell_selection, seed_selection)
+                checks += found
+                problems += trouble
+    except RecordError as err:
+        print(f"maprops verify: {err}", file=sys.stderr)
+        return 2
+
+    total = sum(c.seconds for c in checks)
+    seed_runs = sum(len(c.seeds) for c in checks)
+    wall = forecast_seconds([c.seconds for c in checks], jobs) if checks else 0.0
+    print(
+        f"verify: {len(checks)} cells ({seed_runs} seed runs) of {len({c.entry for c in checks})} recorded entries"
+        + (f" and {len(premises)} premise tables" if premises else "")
+        + f"; estimated {total / 3600:.2f} CPU-hours, about {hours(wall)} on {jobs} jobs (pipeline/resources.py)",
+        flush=True,
+    )
+    differences = list(problems)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="maprops-verify-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
+        folder = Path(tmp)
+        for entry in premises:
+            found = verify_premise(entry, specs, record_path, folder)
+            print(f"{entry.key}: {'ok' if not found else f'{len(found)} differences'}", flush=True)
+            differences += found
+        # longest first, as the forecast assumes
+        futures = {pool.submit(retrain, c, folder): c for c in sorted(checks, key=lambda c: -c.seconds)}
+        done_seconds = 0.0
+        for i, future in enumerate(as_completed(futures), 1):
+            check, found = futures[future], future.result()
+            differences += found
+            done_seconds += check.seconds
+            elapsed = time.monotonic() - started
+            left = elapsed * (total - done_seconds) / done_seconds if done_seconds else 0.0
+            status = "ok" if not found else f"{len(found)} DIFFERENCES"
+            print(
+                f"[{i}/{len(checks)}] {check.label}, {len(check.seeds)} seeds: {status} ({elapsed:.0f} s; about {left:.0f} s left)",
+                flush=True,
+            )
+    if differences:
+        print(f"\nverify: {len(differences)} differences between the record and this checkout:", file=sys.stderr)
+        for line in differences:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(f"verify: the record and this checkout agree on all {seed_runs} seed runs checked")
+    return 0
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
