@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     p_verify.add_argument("--seeds", help="the first K seeds of each cell, or a range LO-HI (default: all)")
     p_verify.add_argument("--sample", help="a drift-guard sample file (.ci/drift_guard.yaml): entries, cells and seeds")
     p_verify.add_argument("--jobs", type=int, help="train processes at once (default: the CPUs available)")
+    p_verify.add_argument("-n", "--dry-run", action="store_true", help="list the cells and their estimated cost; train nothing")
     p_verify.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
     p_verify.add_argument("--record", default="record", help="record folder (default: record/)")
 
@@ -139,7 +140,7 @@ def record_main(args) -> int:
     if args.command == "publish":
         return publish_main(args.names, args.scale, args.all, args.specs, args.results, args.record)
     jobs = args.jobs or default_jobs()
-    return verify_main(args.names, args.scale, args.cells, args.seeds, args.sample, jobs, args.specs, args.record)
+    return verify_main(args.names, args.scale, args.cells, args.seeds, args.sample, jobs, args.specs, args.record, args.dry_run)
 
 
 def show_main(path: str) -> int:

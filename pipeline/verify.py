@@ -192,6 +192,10 @@ def verify_premise(entry: Entry, specs: str, record: Path, folder: Path) -> list
     return []
 
 
+def cpu_time(seconds: float) -> str:
+    return hours(seconds) if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def read_sample(path: str) -> list[tuple[str, str | None, str | None]]:
     """A drift-guard sample file: ``checks: [{entry: NAME, cells: PATTERNS, seeds: K|LO-HI}]``."""
     try:
@@ -210,6 +214,7 @@ def verify_main(
     jobs: int,
     specs: str,
     record: str,
+    dry_run: bool = False,
 ) -> int:
     from pipeline.expand import Plan
 
@@ -253,9 +258,15 @@ def verify_main(
     print(
         f"verify: {len(checks)} cells ({seed_runs} seed runs) of {len({c.entry for c in checks})} recorded entries"
         + (f" and {len(premises)} premise tables" if premises else "")
-        + f"; estimated {total / 3600:.2f} CPU-hours, about {hours(wall)} on {jobs} jobs (pipeline/resources.py)",
+        + f"; estimated {cpu_time(total)} of CPU, about {cpu_time(wall)} on {jobs} jobs (pipeline/resources.py)",
         flush=True,
     )
+    if dry_run:
+        for check in sorted(checks, key=lambda c: -c.seconds):
+            print(f"  {check.label}, {len(check.seeds)} seeds: about {cpu_time(check.seconds)}")
+        for line in problems:
+            print(f"  {line}")
+        return 1 if problems else 0
     differences = list(problems)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="maprops-verify-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -3,6 +3,7 @@ the ``maprops plan`` forecast built on both."""
 
 import csv
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,20 @@ def test_package_tasks_are_priced_by_their_size():
     assert box.error_s == two.error_s and box.step_s == two.step_s
     dispersion = game_kind("vmas").cost_of(shipped_games()["dispersion"].to_config().model_dump(mode="json"))
     assert dispersion.step_s == game_kind("vmas").cost.step_s  # two agents
+
+
+def test_the_readmes_fig5_plan_table_is_what_plan_prints():
+    """README's table of `maprops plan paper_figs/fig5.pdf --cores N` (jobs, CPU-hours, forecast)."""
+    from pipeline.plan import Target, forecast_seconds, target_cells, train_jobs
+
+    text = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| (\d+) \| (\d+) \| ([\d.]+) h", text, flags=re.M)
+    assert [int(r[0]) for r in rows] == [2, 64, 512]
+    for cores, jobs, cpu_hours, wall_hours in rows:
+        plan = Plan(REPO / "specs", "full", cores=int(cores))
+        planned = train_jobs(plan, target_cells(plan, Target("figure", "fig5", "full")))
+        seconds = [j.seconds for j in planned]
+        assert len(planned) == int(jobs), cores
+        assert round(sum(seconds) / 3600) == int(cpu_hours), cores
+        decimals = len(wall_hours.partition(".")[2])  # as precise as the README shows it
+        assert round(forecast_seconds(seconds, int(cores)) / 3600, decimals) == float(wall_hours), cores
