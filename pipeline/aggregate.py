@@ -43,7 +43,9 @@ SETTING_COLUMN = "setting"
 # Per-seed summaries of every curve: what claims and study tables compare (``--seeds-out``).
 SEED_STATISTICS = ("first", "final", "mean")  # first / last evaluation, mean over evaluations
 SEED_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "seed", *SEED_STATISTICS]
-FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high", "first", "final", "slope"}
+# Every seed's value at every evaluation (``--steps-out``): what per-evaluation claims compare.
+STEP_COLUMNS = ["panel_index", "panel", "panel_title", "sampler", "metric", "seed", "step", "value"]
+FLOAT_OUTPUT_COLUMNS = {"mean", "ci_low", "ci_high", "first", "final", "slope", "value"}
 INT_OUTPUT_COLUMNS = {"panel_index", "step", "n_seeds", "seed", "first_step", "last_step", "n_points"}
 
 CI_PERCENTILES = (2.5, 97.5)
@@ -244,14 +246,20 @@ def summarise(curves: np.ndarray, steps: np.ndarray, rng: np.random.Generator, r
 
 
 def aggregate(
-    cells: list[dict], metrics: list[str], resamples: int = 10000, seed: int = 0, per_seed: list | None = None
+    cells: list[dict],
+    metrics: list[str],
+    resamples: int = 10000,
+    seed: int = 0,
+    per_seed: list | None = None,
+    per_step: list | None = None,
 ) -> pd.DataFrame:
     """Mean and 95% bootstrap CI of every (setting, panel, sampler, metric) curve, as one tidy table.
 
     Rows are ordered by setting, panel (first appearance in ``cells``: the plotting order),
     sampler (first appearance), metric (order of ``metrics``) and step. A ``setting`` column
     leads only if cells carry settings (a study). With ``per_seed`` (a list), the per-seed
-    summaries of every curve (:func:`seed_summary`) are appended to it as tables.
+    summaries of every curve (:func:`seed_summary`) are appended to it as tables; with
+    ``per_step``, every seed's value at every step (:func:`seed_steps`).
     """
     check_request(cells, metrics, resamples)
     settings = list(dict.fromkeys(c.get(SETTING_COLUMN, "") for c in cells))
@@ -279,6 +287,8 @@ def aggregate(
                     tables.append(summarise(curves[metric], steps, rng, resamples).assign(**labels, metric=metric))
                     if per_seed is not None:
                         per_seed.append(seed_summary(curves[metric], cell["seeds"]).assign(**labels, metric=metric))
+                    if per_step is not None:
+                        per_step.append(seed_steps(curves[metric], cell["seeds"], steps).assign(**labels, metric=metric))
     if not tables:
         return pd.DataFrame({c: [] for c in columns})
     return pd.concat(tables, ignore_index=True)[columns]
@@ -298,6 +308,18 @@ def seed_summary(curves: np.ndarray, seeds: list[int]) -> pd.DataFrame:
             "first": curves[:, 0] if curves.shape[1] else np.nan,
             "final": curves[:, -1] if curves.shape[1] else np.nan,
             "mean": curves.mean(1) if curves.shape[1] else np.nan,
+        }
+    )
+
+
+def seed_steps(curves: np.ndarray, seeds: list[int], steps: np.ndarray) -> pd.DataFrame:
+    """Every seed's value at every step, long form (rows of ``curves`` in sorted seed order)."""
+    n_seeds, n_steps = curves.shape
+    return pd.DataFrame(
+        {
+            "seed": np.repeat(sorted(seeds), n_steps),
+            "step": np.tile(steps.astype(np.int64), n_seeds),
+            "value": curves.reshape(-1),
         }
     )
 
@@ -375,8 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="aggregated CSV to write")
     parser.add_argument("--inputs-out", help="JSON record of the result files that fed the table (provenance)")
     parser.add_argument("--seeds-out", help="CSV of every curve's per-seed first, final and mean values")
+    parser.add_argument("--steps-out", help="CSV of every curve's per-seed value at every step")
     args = parser.parse_args(argv)
     per_seed: list[pd.DataFrame] = []
+    per_step: list[pd.DataFrame] = []
     try:
         manifest = read_manifest(args.manifest)
         table = aggregate(
@@ -385,16 +409,18 @@ def main(argv: list[str] | None = None) -> int:
             resamples=manifest.get("resamples", 10000),
             seed=manifest.get("seed", 0),
             per_seed=per_seed,
+            per_step=per_step if args.steps_out else None,
         )
     except AggregationError as e:
         print(f"aggregate: {e}", file=sys.stderr)
         return 1
     if args.inputs_out:  # before the tables: a table on disk always has its record beside it
         write_inputs_record(manifest["cells"], args.inputs_out)
-    if args.seeds_out:
-        columns = output_columns(manifest["cells"], SEED_COLUMNS)
-        seeds = pd.concat(per_seed, ignore_index=True)[columns] if per_seed else pd.DataFrame({c: [] for c in columns})
-        write_aggregate(seeds, args.seeds_out)
+    for path, parts, columns in ((args.seeds_out, per_seed, SEED_COLUMNS), (args.steps_out, per_step, STEP_COLUMNS)):
+        if path:
+            columns = output_columns(manifest["cells"], columns)
+            rows = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame({c: [] for c in columns})
+            write_aggregate(rows, path)
     write_aggregate(table, args.out)
     return 0
 

@@ -53,9 +53,10 @@ ERROR_METRICS = ("joint_tv", "agent1_tv", "joint_kl", "agent1_kl", "joint_sampli
 GENERIC_ERRORS = {"joint_sampling_error": "joint", "agent1_sampling_error": "agent1"}
 
 
-def seed_blocks(seeds: int, block: int) -> list[tuple[int, int]]:
-    """Seeds ``0..seeds-1`` cut into inclusive ranges of at most ``block`` seeds."""
-    return [(lo, min(lo + block, seeds) - 1) for lo in range(0, seeds, block)]
+def seed_blocks(seeds: int, block: int, first: int = 0) -> list[tuple[int, int]]:
+    """Seeds ``first .. first + seeds - 1`` cut into inclusive ranges of at most ``block`` seeds."""
+    end = first + seeds
+    return [(lo, min(lo + block, end) - 1) for lo in range(first, end, block)]
 
 
 class Plan:
@@ -273,7 +274,8 @@ class Plan:
 
     def cell_files(self, cell: Cell) -> list[str]:
         run_id = cell.run.run_id()
-        return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in seed_blocks(cell.seeds, self.block(cell))]
+        blocks = seed_blocks(cell.seeds, self.block(cell), cell.first_seed)
+        return [f"{self.run_dir(run_id)}/seeds_{lo}-{hi}.csv" for lo, hi in blocks]
 
     def figure_inputs(self, figure: str) -> list[str]:
         return sorted({path for cell in self.cells(figure) for path in self.cell_files(cell)})
@@ -365,7 +367,7 @@ class Plan:
             "panel": f"{cell.panel.game}/{cell.panel.variant}",
             "panel_title": cell.panel.title,
             "sampler": cell.sampler,
-            "seeds": list(range(cell.seeds)),
+            "seeds": cell.seed_list,
             "files": self.cell_files(cell),
             **({"columns": columns} if columns else {}),
             **({"steps": steps} if steps is not None else {}),

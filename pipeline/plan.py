@@ -90,7 +90,7 @@ def train_jobs(plan: Plan, cells: list) -> list[Job]:
     jobs: dict[tuple, Job] = {}
     for cell in cells:
         run_id, spec = cell.run.run_id(), cell.run.canonical_json()
-        for lo, hi in seed_blocks(cell.seeds, plan.block(cell)):
+        for lo, hi in seed_blocks(cell.seeds, plan.block(cell), cell.first_seed):
             key = (run_id, lo, hi)
             if key not in jobs:
                 seconds = train_seconds(spec, hi - lo + 1)

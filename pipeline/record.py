@@ -48,12 +48,12 @@ class Entry:
         scale's :class:`pipeline.expand.Plan` (for a figure's optional slopes table)."""
         s, n = self.scale, self.name
         if self.kind == "figure":
-            files = [f"{s}/aggregated/{n}{x}" for x in (".csv", ".seeds.csv", ".inputs.json")]
+            files = [f"{s}/aggregated/{n}{x}" for x in (".csv", ".seeds.csv", ".steps.csv", ".inputs.json")]
             if n in plan.slope_figures:
                 files.append(f"{s}/aggregated/{n}.slopes.csv")
             return [*files, f"{s}/figures/{n}.png"]
         if self.kind == "study":
-            return [f"{s}/studies/{n}{x}" for x in (".csv", ".seeds.csv", ".inputs.json", ".md", ".png")]
+            return [f"{s}/studies/{n}{x}" for x in (".csv", ".seeds.csv", ".steps.csv", ".inputs.json", ".md", ".png")]
         if self.kind == "calibration":
             suffixes = (".md", ".csv", ".curves.csv", ".seeds.csv", ".inputs.json", ".premise.csv")
             return [f"{s}/calibrations/{n}{x}" for x in suffixes]

@@ -50,6 +50,7 @@ class Check:
     spec_json: str
     seeds: list[int]
     recorded: pd.DataFrame
+    recorded_steps: pd.DataFrame | None = None  # every seed's value at every step, where recorded
     seconds: float = field(init=False)
 
     def __post_init__(self):
@@ -110,6 +111,14 @@ def choose_seeds(seeds: list[int], selection: str | None) -> list[int]:
     return [s for s in sorted(seeds) if int(lo) <= s <= int(hi)]
 
 
+def cell_rows(table: pd.DataFrame, cell: dict) -> pd.DataFrame:
+    """A recorded table's rows of one cell (and its setting, in a study)."""
+    rows = table[(table["panel"] == cell["panel"]) & (table["sampler"] == cell["sampler"])]
+    if "setting" in table.columns:
+        rows = rows[rows["setting"] == cell.get("setting", "")]
+    return rows
+
+
 def plan_checks(entry: Entry, plan, record: Path, cells: str | None, seeds: str | None) -> tuple[list[Check], list[str]]:
     """The cells of ``entry`` to retrain, and problems found without training (runs the record
     was not made from, a missing record file)."""
@@ -119,6 +128,8 @@ def plan_checks(entry: Entry, plan, record: Path, cells: str | None, seeds: str 
             return [], [f"{entry.key}: {path} is missing from the record"]
     recorded_runs = {r["run_id"] for r in json.loads(inputs_path.read_text())["results"]}
     table = pd.read_csv(seeds_path)
+    steps_path = seeds_path.with_name(seeds_path.name.replace(".seeds.csv", ".steps.csv"))
+    steps_table = pd.read_csv(steps_path) if steps_path.is_file() else None
     manifest = manifest_of(plan, entry)
     problems, checks = [], []
     for cell in choose_cells(manifest["cells"], cells):
@@ -130,12 +141,10 @@ def plan_checks(entry: Entry, plan, record: Path, cells: str | None, seeds: str 
                 "(its run spec changed: a spec edit or a new default); publish a rebuild"
             )
             continue
-        rows = table[(table["panel"] == cell["panel"]) & (table["sampler"] == cell["sampler"])]
-        if "setting" in table.columns:
-            rows = rows[rows["setting"] == cell.get("setting", "")]
         chosen = choose_seeds(cell["seeds"], seeds)
         if chosen:
-            checks.append(Check(entry, cell, manifest["metrics"], run_id, plan.runs[run_id], chosen, rows))
+            rows, steps = (None if t is None else cell_rows(t, cell) for t in (table, steps_table))
+            checks.append(Check(entry, cell, manifest["metrics"], run_id, plan.runs[run_id], chosen, rows, steps))
     return checks, problems
 
 
@@ -164,8 +173,24 @@ def retrain(check: Check, folder: Path) -> list[str]:
                 before, after = float(old.at[seed, statistic]), float(new.at[seed, statistic])
                 if not (before == after or (math.isnan(before) and math.isnan(after))):
                     differences.append(f"{check.label} {metric} seed {seed} {statistic}: record {before!r}, HEAD {after!r}")
+        if check.recorded_steps is not None:
+            differences += step_differences(check, metric, curves[metric], steps)
     out.unlink(missing_ok=True)
     spec_file.unlink(missing_ok=True)
+    return differences
+
+
+def step_differences(check: Check, metric: str, values, steps) -> list[str]:
+    """Every (seed, step) whose value differs from the record's steps table."""
+    old = check.recorded_steps[check.recorded_steps["metric"] == metric].set_index(["seed", "step"])["value"]
+    differences = []
+    for row, seed in enumerate(sorted(check.seeds)):
+        for column, step in enumerate(steps.tolist()):
+            after = float(values[row, column])
+            if (seed, step) not in old.index:
+                differences.append(f"{check.label} {metric} seed {seed} step {step}: not in the record")
+            elif (before := float(old.at[(seed, step)])) != after and not (math.isnan(before) and math.isnan(after)):
+                differences.append(f"{check.label} {metric} seed {seed} step {step}: record {before!r}, HEAD {after!r}")
     return differences
 
 

@@ -139,3 +139,36 @@ def test_study_table_gives_named_variants_a_column_and_a_difference():
     assert row.split(" | ")[-1].startswith("+0.87 [")  # tabular minus on-policy: 0.967 - 0.1
     without_baseline = study_markdown(seeds[seeds["sampler"] != "on_policy"], settings, "m", "T")
     assert "−" not in without_baseline and "ma_props_tabular" in without_baseline  # unnamed: shown by its key
+
+
+def test_a_replication_study_trains_fresh_seeds_of_the_same_runs(built):
+    """``seeds: {start, count}`` and no axes: the base figure's runs on other seeds, in files
+    named by those seeds; its table carries the seed range as the setting."""
+    from pipeline.expand import Plan
+
+    study = built / "specs/studies/tiny_again.yaml"
+    study.write_text("study: tiny_again\ntitle: again\nfigure: tiny\nseeds: {start: 5, count: 2}\n")
+    try:
+        plan = Plan(built / "specs", "smoke")
+        cells = plan.study_manifest("tiny_again")["cells"]
+        figure = {c["sampler"]: c for c in plan.manifest("tiny")["cells"]}
+        for cell in cells:
+            assert cell["seeds"] == [5, 6] and cell["setting"] == "seeds 5-6"
+            assert cell["files"] == [figure[cell["sampler"]]["files"][0].replace("seeds_0-2", "seeds_5-6")]
+        assert planned_jobs(built, "results/smoke/studies/tiny_again.md", *SMOKE)["train"] == 3
+        snakemake(built, "results/smoke/studies/tiny_again.md", *SMOKE)
+        seeds = pd.read_csv(built / "results/smoke/studies/tiny_again.seeds.csv")
+        assert set(seeds["seed"]) == {5, 6} and set(seeds["setting"]) == {"seeds 5-6"}
+    finally:
+        study.unlink()
+
+
+def test_seeds_of_a_range_train_as_they_would_alone():
+    from maprops.train import train
+    from tests.helpers import tiny_spec
+
+    spec = tiny_spec("ma_props", iterations=2)
+    block, alone = train(spec, [105, 106]), train(spec, [106])
+    rows = block["seed"] == 106
+    for column, values in alone.items():
+        assert (block[column][rows] == values).all(), column

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from maprops.config import ALGORITHMS
@@ -43,6 +43,32 @@ SeedBlock = Annotated[Int, Field(ge=1)] | Literal["auto"]
 # Dotted run-spec path -> value (or a named value), applied to every cell it concerns; see
 # maprops.specs.overrides.
 Overrides = dict[str, Any]
+
+MAX_SEEDS = 10_000  # seeds per cell: more is a typo (10^9 seeds would take minutes to plan)
+
+
+class SeedRange(Frozen):
+    """Seeds ``start .. start + count - 1``. A plain number ``n`` in a spec means ``0 .. n - 1``
+    (the same seeds, files and run ids as before ranges existed); a range with another start
+    trains fresh seeds, e.g. a replication of a claim (``seeds: {start: 100, count: 100}``)."""
+
+    start: Int = Field(default=0, ge=0)
+    count: Int = Field(ge=1, le=MAX_SEEDS)
+
+    @classmethod
+    def of(cls, seeds: int | SeedRange) -> SeedRange:
+        return seeds if isinstance(seeds, SeedRange) else cls(count=seeds)
+
+    def label(self) -> str:
+        return f"seeds {self.start}-{self.start + self.count - 1}"
+
+
+def _count_is_a_range(value: Any) -> Any:
+    """A plain seed count ``n`` is the range ``{start: 0, count: n}``: one model, one error."""
+    return value if isinstance(value, (dict, SeedRange)) else {"count": value}
+
+
+Seeds = Annotated[SeedRange, BeforeValidator(_count_is_a_range)]
 
 
 class Panel(Frozen):
@@ -96,7 +122,7 @@ class FigureSpec(Frozen):
     samplers: tuple[str, ...] = Field(
         min_length=1, description="registered samplers (maprops/kinds/) or variants named in specs/samplers.yaml, one curve each"
     )
-    seeds: Int = Field(ge=1, description="seeds 0..seeds-1 per cell")
+    seeds: Seeds = Field(description="seeds per cell: a count n (seeds 0..n-1) or {start, count}")
     seed_block: SeedBlock = Field(
         default=AUTO,
         description="seeds trained together in one process, or auto (the pipeline splits costly cells for the cores it runs on)",
@@ -216,7 +242,18 @@ class StudySpec(Frozen):
     panels: tuple[str, ...] | None = Field(
         default=None, min_length=1, description="the base figure's panels to keep, by game name (default: all)"
     )
-    axes: dict[str, tuple[Any, ...]] = Field(min_length=1)
+    axes: dict[str, tuple[Any, ...]] = Field(
+        default={}, description="run-spec path -> values; none: one setting, the base figure's (a replication)"
+    )
+    seeds: Seeds | None = Field(
+        default=None, description="the seeds of every cell instead of the base figure's (e.g. fresh seeds: a replication)"
+    )
+
+    @model_validator(mode="after")
+    def _varies_something(self):
+        if not self.axes and self.seeds is None:
+            raise ValueError("a study needs axes, or seeds (a replication on other seeds), or both")
+        return self
 
     @field_validator("axes")
     @classmethod
@@ -237,7 +274,11 @@ class StudySpec(Frozen):
         it is unambiguous, the whole path where two axes share it."""
         leaves = [path.rsplit(".", 1)[-1] for path in self.axes]
         names = [leaf if leaves.count(leaf) == 1 else path for leaf, path in zip(leaves, self.axes)]
-        return ", ".join(f"{name}={_show(setting[path])}" for name, path in zip(names, self.axes))
+        label = ", ".join(f"{name}={_show(setting[path])}" for name, path in zip(names, self.axes))
+        if self.seeds is None:
+            return label
+        seeds = SeedRange.of(self.seeds).label()
+        return f"{label}, {seeds}" if label else seeds
 
 
 def _show(value: Any) -> str:
@@ -255,7 +296,7 @@ class SweepSpec(Frozen):
     algorithm: Algorithm
     samplers: tuple[BehaviorSamplerKind, ...] = Field(min_length=1)
     metric: Literal["success_rate", "mean_return"] = "success_rate"
-    seeds: Int = Field(ge=1)
+    seeds: Int = Field(ge=1, le=MAX_SEEDS)
     seed_block: SeedBlock = AUTO
 
 

@@ -26,7 +26,7 @@ from maprops.kinds import SAMPLERS
 from maprops.specs.calibrations import CalibrationSpec, calibration_cells, check_calibration
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
-from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, StudySpec, SweepSpec
+from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, SeedRange, StudySpec, SweepSpec
 from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
@@ -56,10 +56,15 @@ class Cell:
     panel: Panel
     sampler: str
     run: RunSpec
-    seeds: int
+    seeds: int  # how many: seeds first_seed .. first_seed + seeds - 1
     seed_block: int | str
     setting: str = ""
     block_cap: int | None = None
+    first_seed: int = 0
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.first_seed, self.first_seed + self.seeds))
 
 
 class SpecLibrary:
@@ -546,12 +551,13 @@ class SpecLibrary:
         cells = []
         for setting in study.settings():
             label = study.setting_label(setting)
-            for cell in self._cells(figure, scale, best_setting, study.panels, setting):
+            for cell in self._cells(figure, scale, best_setting, study.panels, setting, study.seeds):
                 cells.append(dataclasses.replace(cell, setting=label))
         return cells
 
-    def _cells(self, figure: FigureSpec, scale: Scale, best_setting=None, games=None, setting=None) -> list[Cell]:
-        seeds = min(figure.seeds, scale.seeds or figure.seeds)
+    def _cells(self, figure: FigureSpec, scale: Scale, best_setting=None, games=None, setting=None, seeds=None) -> list[Cell]:
+        chosen = SeedRange.of(seeds if seeds is not None else figure.seeds)
+        first, count = chosen.start, min(chosen.count, scale.seeds or chosen.count)
         block = _capped_block(figure.seed_block, scale)
         cells = []
         for i, panel in enumerate(figure.panels):
@@ -564,7 +570,7 @@ class SpecLibrary:
                         continue
                     behavior = best_setting(panel.sweep, self.base_sampler(sampler))
                 run = self.run_spec(figure, panel, sampler, scale, behavior, setting)
-                cells.append(Cell(i, panel, sampler, run, seeds, block, block_cap=scale.seed_block))
+                cells.append(Cell(i, panel, sampler, run, count, block, block_cap=scale.seed_block, first_seed=first))
         return cells
 
 

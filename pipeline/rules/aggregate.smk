@@ -12,9 +12,10 @@ rule aggregate:
     output:
         csv=f"{OUT}/{{scale}}/aggregated/{{figure}}.csv",
         seeds=f"{OUT}/{{scale}}/aggregated/{{figure}}.seeds.csv",
+        steps=f"{OUT}/{{scale}}/aggregated/{{figure}}.steps.csv",
         inputs=f"{OUT}/{{scale}}/aggregated/{{figure}}.inputs.json",
     log:
         f"{OUT}/{{scale}}/logs/aggregate/{{figure}}.log",
     shell:
         "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
-        " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"
+        " --seeds-out {output.seeds} --steps-out {output.steps} --inputs-out {output.inputs} > {log} 2>&1"

@@ -12,12 +12,13 @@ rule study_aggregate:
     output:
         csv=f"{OUT}/{{scale}}/studies/{{study}}.csv",
         seeds=f"{OUT}/{{scale}}/studies/{{study}}.seeds.csv",
+        steps=f"{OUT}/{{scale}}/studies/{{study}}.steps.csv",
         inputs=f"{OUT}/{{scale}}/studies/{{study}}.inputs.json",
     log:
         f"{OUT}/{{scale}}/logs/study_aggregate/{{study}}.log",
     shell:
         "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
-        " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"
+        " --seeds-out {output.seeds} --steps-out {output.steps} --inputs-out {output.inputs} > {log} 2>&1"
 
 
 def study_figure(wc):
