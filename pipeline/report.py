@@ -25,47 +25,29 @@ from pipeline.aggregate import inputs_summary
 from pipeline.compare import Estimate, difference_ci, mean_ci, named_rng
 from pipeline.expand import Plan
 from pipeline.study_table import SAMPLER_NAMES
+from pipeline.verdicts import (
+    COMBINE,
+    INCONCLUSIVE,
+    NOT_RUN,
+    REPRODUCED,
+    UNTESTABLE,
+    VERDICTS,
+    Judgement,
+    all_of,
+    judge_difference,
+    judge_threshold,
+)
 
-REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = "reproduced", "not reproduced", "inconclusive", "not run"
 PRINTED = "printed settings"
-STATISTICS = {"final": "final value (last evaluation)", "mean": "mean over evaluations", "first": "first evaluation"}
-
-
-# --------------------------------------------------------------------------- verdicts
-
-
-def side_verdict(estimate: Estimate, bound: float, above: bool, inclusive: bool) -> str:
-    """Where the CI lies relative to ``bound``: reproduced if entirely on the claimed side
-    (``above`` or below; touching the bound counts if ``inclusive``), not reproduced if
-    entirely on the other side, inconclusive if it straddles."""
-    low, high, bound = (estimate.low, estimate.high, bound) if above else (-estimate.high, -estimate.low, -bound)
-    if low > bound or (inclusive and low == bound):
-        return REPRODUCED
-    if high < bound:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE
-
-
-def all_of(verdicts: list[str]) -> str:
-    """Every part must hold: one failure decides; missing data otherwise leaves it open."""
-    if NOT_REPRODUCED in verdicts:
-        return NOT_REPRODUCED
-    if NOT_RUN in verdicts:
-        return NOT_RUN
-    return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
-
-
-def majority_of(verdicts: list[str]) -> str:
-    """More than half of the parts decide, either way; any missing part leaves it open."""
-    if NOT_RUN in verdicts:
-        return NOT_RUN
-    for verdict in (REPRODUCED, NOT_REPRODUCED):
-        if 2 * verdicts.count(verdict) > len(verdicts):
-            return verdict
-    return INCONCLUSIVE
-
-
-COMBINE = {"all": all_of, "majority": majority_of}
+STATISTICS = {
+    "final": "final value (last evaluation)",
+    "mean": "mean over evaluations",
+    "first": "first evaluation",
+    "every": "value at every evaluation",
+}
+SUCCESS = "success_rate"  # the metric whose claims need the Appendix E premise
+PREMISE_TABLE = "maprops premise, the table at the end"
+HOLDS = "holds"
 
 
 # --------------------------------------------------------------------------- per-seed data
@@ -77,9 +59,13 @@ class ScopeSpec:
 
     name: str  # PRINTED or the study setting's label
     study: str | None
-    path: str  # the per-seed table
+    path: str  # the per-seed table (first, final, mean); ``steps_path`` holds every evaluation
     figure: str  # the figure drawn from the same results (PNG)
     games: tuple[str, ...]
+
+    @property
+    def steps_path(self) -> str:
+        return self.path.replace(".seeds.csv", ".steps.csv")
 
 
 def scope_specs(plan: Plan, claim: Claim) -> list[ScopeSpec]:
@@ -97,8 +83,13 @@ def scope_specs(plan: Plan, claim: Claim) -> list[ScopeSpec]:
 
 
 def tables_read(plan: Plan, claims: ClaimsSpec) -> list[str]:
-    """Every per-seed table the claims read (the report rule's inputs)."""
-    return sorted({scope.path for claim in claims.claims for scope in scope_specs(plan, claim)})
+    """Every per-seed table the claims read (the report rule's inputs): the per-seed summaries,
+    and every evaluation's values for claims judged at every evaluation."""
+    paths = set()
+    for claim in claims.claims:
+        for scope in scope_specs(plan, claim):
+            paths.add(scope.steps_path if claim.statistic == "every" else scope.path)
+    return sorted(paths)
 
 
 def read_tables(paths: list[str]) -> dict[str, pd.DataFrame | None]:
@@ -113,11 +104,25 @@ def scope_rows(table: pd.DataFrame | None, scope: ScopeSpec) -> pd.DataFrame | N
 
 
 def seed_values(rows: pd.DataFrame | None, panel: str, sampler: str, metric: str, statistic: str) -> pd.Series | None:
-    """One curve's per-seed statistic indexed by seed, or None if the curve is not there."""
+    """One curve's per-seed statistic indexed by seed (``every``: by seed and step), or None if
+    the curve is not there."""
     if rows is None:
         return None
     hit = rows[(rows["panel"] == panel) & (rows["sampler"] == sampler) & (rows["metric"] == metric)]
-    return None if hit.empty else hit.set_index("seed")[statistic].sort_index()
+    if hit.empty:
+        return None
+    if statistic == "every":
+        return hit.set_index(["seed", "step"])["value"].sort_index()
+    return hit.set_index("seed")[statistic].sort_index()
+
+
+def read_premise(plan: Plan) -> dict[str, str]:
+    """``game/variant`` -> the premise verdict of ``maprops premise``'s table, where it exists."""
+    path = Path(premise_path(plan))
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path)
+    return {f"{r.game}/{r.variant}": r.premise for r in table.drop_duplicates(["game", "variant"]).itertuples()}
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -125,13 +130,19 @@ def seed_values(rows: pd.DataFrame | None, panel: str, sampler: str, metric: str
 
 @dataclass(frozen=True)
 class Outcome:
-    """One comparison (or threshold) in one panel."""
+    """One comparison (or threshold) in one panel: its estimate (for ``every``, the one at the
+    deciding evaluation) and its judgement."""
 
     label: str
     estimate: Estimate | None
     seeds: str
-    verdict: str
+    judgement: Judgement
     difference: bool  # printed with a sign
+    detail: str = ""  # ``every``: at how many evaluations it holds
+
+    @property
+    def verdict(self) -> str:
+        return self.judgement.verdict
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,7 @@ class PanelResult:
     title: str
     outcomes: tuple[Outcome, ...]
     verdict: str
+    untestable: str = ""  # why the panel cannot test the claim (its outcomes are still shown)
 
 
 @dataclass(frozen=True)
@@ -152,22 +164,52 @@ def name(sampler: str) -> str:
     return SAMPLER_NAMES.get(sampler, sampler)
 
 
-def compare_outcome(rows, rule: CompareRule, against: str, panel: str, metric: str, statistic: str, rng) -> Outcome:
+def not_run(label: str, difference: bool) -> Outcome:
+    return Outcome(label, None, "", Judgement(NOT_RUN, "no results yet"), difference)
+
+
+def per_evaluation(values: pd.Series, judge) -> tuple[Estimate, Judgement, str]:
+    """``every``: judge each evaluation's values (indexed by seed and step); the comparison
+    holds only where every evaluation's does. Returns the deciding evaluation's estimate and
+    judgement (the first that fails, else the last) and a summary."""
+    steps = sorted(values.index.get_level_values("step").unique())
+    judged = [(step, *judge(values.xs(step, level="step"), step)) for step in steps]
+    verdict = all_of([j.verdict for _, _, j in judged])
+    held = sum(j.verdict == REPRODUCED for _, _, j in judged)
+    deciding = next(((s, e, j) for s, e, j in judged if j.verdict == verdict), judged[-1])
+    step, estimate, judgement = deciding
+    detail = f"holds at {held} of {len(judged)} evaluations; step {step}: {judgement.reason}"
+    borderline = any(j.borderline for _, _, j in judged if j.verdict == verdict)
+    return estimate, Judgement(verdict, detail, borderline, judgement.seeds_needed), detail
+
+
+def compare_outcome(
+    rows, rule: CompareRule, against: str, panel: str, metric: str, claim: Claim, claims: ClaimsSpec, rng
+) -> Outcome:
     """``rule.sampler - against``: two-sample for separate runs, paired by seed for the shadow."""
     shadow = against == SHADOW
     label = f"{name(rule.sampler)} − " + ("its shadow on-policy buffer" if shadow else name(against))
-    a = seed_values(rows, panel, rule.sampler, metric, statistic)
-    b = seed_values(rows, panel, rule.sampler if shadow else against, metric + SHADOW_SUFFIX if shadow else metric, statistic)
+    base_metric = metric + SHADOW_SUFFIX if shadow else metric
+    a = seed_values(rows, panel, rule.sampler, metric, claim.statistic)
+    b = seed_values(rows, panel, rule.sampler if shadow else against, base_metric, claim.statistic)
     if a is None or b is None:
-        return Outcome(label, None, "", NOT_RUN, True)
-    if shadow:
-        paired = (a - b).dropna()  # aligned on seed
-        if paired.empty:
-            return Outcome(label, None, "", NOT_RUN, True)
-        estimate, seeds = mean_ci(paired.to_numpy(), rng), f"{len(paired)} paired seeds"
-    else:
-        estimate, seeds = difference_ci(a.to_numpy(), b.to_numpy(), rng), f"{len(a)} vs {len(b)} seeds"
-    return Outcome(label, estimate, seeds, side_verdict(estimate, 0.0, rule.direction == "higher", inclusive=False), True)
+        return not_run(label, True)
+    margin_spec = claims.margin(metric)
+
+    def judge(va: pd.Series, vb: pd.Series, *names) -> tuple[Estimate, Judgement]:
+        margin = None if margin_spec is None else margin_spec.of(float(vb.mean()))
+        if shadow:
+            estimate = mean_ci((va - vb).dropna().to_numpy(), rng(*names))
+        else:
+            estimate = difference_ci(va.to_numpy(), vb.to_numpy(), rng(*names))
+        return estimate, judge_difference(estimate, rule.direction == "higher", margin, claim.magnitude)
+
+    seeds = f"{len(a.index.unique(0))} paired seeds" if shadow else f"{len(a.index.unique(0))} vs {len(b.index.unique(0))} seeds"
+    if claim.statistic == "every":
+        estimate, judgement, detail = per_evaluation(a, lambda va, step: judge(va, b.xs(step, level="step"), step))
+        return Outcome(label, estimate, seeds, judgement, True, detail)
+    estimate, judgement = judge(a, b)
+    return Outcome(label, estimate, seeds, judgement, True)
 
 
 def threshold_outcome(rows, rule, sampler: str, panel: str, metric: str, statistic: str, rng) -> Outcome:
@@ -176,34 +218,78 @@ def threshold_outcome(rows, rule, sampler: str, panel: str, metric: str, statist
     label = f"{name(sampler)} {'≥' if above else '≤'} {bound:g}"
     values = seed_values(rows, panel, sampler, metric, statistic)
     if values is None:
-        return Outcome(label, None, "", NOT_RUN, False)
-    estimate = mean_ci(values.to_numpy(), rng)
-    return Outcome(label, estimate, f"{len(values)} seeds", side_verdict(estimate, bound, above, inclusive=True), False)
+        return not_run(label, False)
+    if statistic == "every":
+        estimate, judgement, detail = per_evaluation(
+            values, lambda v, step: (e := mean_ci(v.to_numpy(), rng(step)), judge_threshold(e, bound, above))
+        )
+        return Outcome(label, estimate, f"{len(values.index.unique(0))} seeds", judgement, False, detail)
+    estimate = mean_ci(values.to_numpy(), rng())
+    return Outcome(label, estimate, f"{len(values)} seeds", judge_threshold(estimate, bound, above), False)
 
 
-def panel_result(claim: Claim, rows, scope: ScopeSpec, panel, metric: str) -> PanelResult:
+def untestable_reason(claim: Claim, rows, key: str, metric: str, premise: dict[str, str]) -> str:
+    """Why a panel cannot test a success-rate claim (docs/claims.md#untestable), or "": the
+    game fails (or does not show) the Appendix E premise the paper's runs assume, or no seed of
+    any sampler the claim compares ever succeeds."""
+    if metric != SUCCESS:
+        return ""
+    verdict = premise.get(key)
+    if verdict is not None and verdict != HOLDS:
+        said = "fails" if verdict == "FAILS" else f"is not shown to hold ({verdict})"
+        return f"the Appendix E premise {said} for {key} ({PREMISE_TABLE})"
+    rule = claim.rule
+    samplers = [rule.sampler, *(s for s in rule.against if s != SHADOW)] if isinstance(rule, CompareRule) else list(rule.samplers)
+    values = [seed_values(rows, key, s, metric, claim.statistic) for s in samplers]
+    if all(v is not None for v in values) and all(float(v.abs().max()) == 0.0 for v in values):
+        return f"no seed of {', '.join(map(name, samplers))} ever succeeds"
+    return ""
+
+
+def panel_result(
+    claim: Claim, rows, scope: ScopeSpec, panel, metric: str, claims: ClaimsSpec, premise: dict[str, str], seed: int = 0
+) -> PanelResult:
     key = f"{panel.game}/{panel.variant}"
     rule = claim.rule
 
     def rng(*names):  # not named by scope: the same data gives the same CI in every scope
-        return named_rng(claim.id, key, *names)
+        return named_rng(claim.id, key, *names, seed=seed)
 
     if isinstance(rule, CompareRule):
-        outcomes = [compare_outcome(rows, rule, b, key, metric, claim.statistic, rng(rule.sampler, b)) for b in rule.against]
+        outcomes = [
+            compare_outcome(rows, rule, b, key, metric, claim, claims, lambda *n, b=b: rng(rule.sampler, b, *n))
+            for b in rule.against
+        ]
     else:
-        outcomes = [threshold_outcome(rows, rule, s, key, metric, claim.statistic, rng(s)) for s in rule.samplers]
-    return PanelResult(panel.title, tuple(outcomes), all_of([o.verdict for o in outcomes]))
+        outcomes = [
+            threshold_outcome(rows, rule, s, key, metric, claim.statistic, lambda *n, s=s: rng(s, *n)) for s in rule.samplers
+        ]
+    verdict = all_of([o.verdict for o in outcomes])
+    reason = untestable_reason(claim, rows, key, metric, premise)
+    if reason and verdict != NOT_RUN:
+        reason += f"; the estimate alone: {verdict}"
+    return PanelResult(panel.title, tuple(outcomes), UNTESTABLE if reason else verdict, reason)
 
 
-def evaluate(plan: Plan, claim: Claim, tables: dict[str, pd.DataFrame | None]) -> list[ScopeResult]:
-    """Every scope of a claim, with a verdict per panel and per scope."""
+def evaluate(
+    plan: Plan,
+    claim: Claim,
+    tables: dict[str, pd.DataFrame | None],
+    premise: dict[str, str] | None = None,
+    seed: int = 0,
+    printed_only: bool = False,
+) -> list[ScopeResult]:
+    """Every scope of a claim (``printed_only``: the printed figure's), with a verdict per panel
+    and per scope; ``seed`` seeds every Monte Carlo bootstrap (the report uses 0)."""
     figure = plan.library.figures[claim.figure]
     panels = {p.game: p for p in figure.panels}
     metric = claim.metric_of(figure)
+    claims = plan.library.claims
+    premise = read_premise(plan) if premise is None else premise
     results = []
-    for scope in scope_specs(plan, claim):
-        rows = scope_rows(tables[scope.path], scope)
-        done = tuple(panel_result(claim, rows, scope, panels[g], metric) for g in scope.games)
+    for scope in scope_specs(plan, claim)[: 1 if printed_only else None]:
+        rows = scope_rows(tables[scope.steps_path if claim.statistic == "every" else scope.path], scope)
+        done = tuple(panel_result(claim, rows, scope, panels[g], metric, claims, premise, seed) for g in scope.games)
         results.append(ScopeResult(scope, done, COMBINE[claim.holds_in]([p.verdict for p in done])))
     return results
 
@@ -235,61 +321,85 @@ def rule_words(claim: Claim, plan: Plan) -> str:
     metric, statistic = claim.metric_of(figure), STATISTICS[claim.statistic]
     where = "every panel" if claim.holds_in == "all" else "a majority of the panels"
     rule = claim.rule
+    at = " (at every evaluation)" if claim.statistic == "every" else ""
     if isinstance(rule, CompareRule):
         others = ", ".join("its own shadow on-policy buffer (paired by seed)" if b == SHADOW else name(b) for b in rule.against)
         side = "below" if rule.direction == "lower" else "above"
         minus = "minus" if len(rule.against) == 1 else "minus each of"
-        test = f"{name(rule.sampler)} {minus} {others}, on each seed's {statistic} of {metric}: the 95% CI of the difference lies entirely {side} 0"
+        test = f"{name(rule.sampler)} {minus} {others}, on each seed's {statistic} of {metric}: the 95% CI of the difference lies entirely {side} 0{at}"
+        if claim.magnitude is not None:
+            test += f" and does not exclude the paper's {claim.magnitude:+g}"
+        margin = plan.library.claims.margin(metric)
+        if margin is not None:
+            test += f"; inside {margin.describe()} it is no difference"
     else:
         bound = f"at least {rule.at_least:g}" if rule.at_least is not None else f"at most {rule.at_most:g}"
-        test = f"{', '.join(map(name, rule.samplers))}: mean over seeds of each seed's {statistic} of {metric} is {bound}, with its whole 95% CI"
+        test = f"{', '.join(map(name, rule.samplers))}: mean over seeds of each seed's {statistic} of {metric} is {bound}, with its whole 95% CI{at}"
     return f"{test}, in {where} of figure {claim.figure} ({', '.join(claim.games(figure))})."
 
 
 def outcome_text(outcome: Outcome, own_verdict: bool) -> str:
-    """``label: estimate, seeds``, with the comparison's verdict where a panel has several."""
+    """``label: estimate, seeds (why)``, with the comparison's verdict where a panel has several."""
     if outcome.estimate is None:
         return f"{outcome.label}: {NOT_RUN}"
-    verdict = f" ({outcome.verdict})" if own_verdict else ""
-    return f"{outcome.label}: {number(outcome.estimate, outcome.difference)}, {outcome.seeds}{verdict}"
-
-
-def effect_text(claim: Claim, panel: PanelResult) -> str:
-    estimate = panel.outcomes[0].estimate
-    if estimate is None:
-        return NOT_RUN
-    return "yes" if estimate.low <= claim.paper_effect <= estimate.high else "no"
+    verdict = f"{outcome.verdict}: " if own_verdict else ""
+    at = "deciding evaluation " if outcome.detail else ""
+    return f"{outcome.label}: {at}{number(outcome.estimate, outcome.difference)}, {outcome.seeds} ({verdict}{outcome.judgement.text()})"
 
 
 def scope_section(claim: Claim, result: ScopeResult) -> list[str]:
     scope = result.spec
     heading = f"### {scope.name}" if scope.study is None else f"### study {scope.study}: {scope.name}"
-    header = ["panel", "ours (mean [95% CI], seeds)", "verdict"]
-    effect = claim.paper_effect is not None
-    if effect:
-        header.append(f"paper's effect ({claim.paper_effect:+.2f}) in our CI")
+    header = ["panel", "ours (mean [95% CI], seeds, why)", "verdict"]
     rows = []
     for panel in result.panels:
         ours = "<br>".join(outcome_text(o, len(panel.outcomes) > 1) for o in panel.outcomes)
-        rows.append([panel.title, ours, panel.verdict] + ([effect_text(claim, panel)] if effect else []))
-    data = f"Data: {scope.path} (per-seed values), {scope.figure} (figure)."
+        verdict = panel.verdict + (f": {panel.untestable}" if panel.untestable else "")
+        rows.append([panel.title, ours, verdict])
+    path = scope.steps_path if claim.statistic == "every" else scope.path
+    data = f"Data: {path} (per-seed values), {scope.figure} (figure)."
     return [heading, "", f"Verdict: **{result.verdict}**", "", *table(header, rows), "", data, ""]
 
 
 def claim_section(claim: Claim, results: list[ScopeResult], plan: Plan) -> list[str]:
     lines = [f"## {claim.id}", "", f"Where: {claim.where}.", "", f"> {claim.paper}", "", f"Test: {rule_words(claim, plan)}", ""]
-    if claim.paper_effect is not None:
-        lines += [
-            f"The paper reports a difference of {claim.paper_effect:+.2f}; the last column says whether our 95% CI contains it (information only: it does not change the verdict).",
-            "",
-        ]
+    if claim.replication:
+        lines += [f"Replication on fresh seeds: study {claim.replication}.", ""]
     for result in results:
         lines += scope_section(claim, result)
     return lines
 
 
-def studies_shown(results: dict[str, list[ScopeResult]]) -> list[str]:
-    return list(dict.fromkeys(r.spec.study for rs in results.values() for r in rs if r.spec.study))
+def why(result: ScopeResult) -> str:
+    """One line: what decided the scope's verdict (the outcomes that carry it, by panel)."""
+    if result.verdict == NOT_RUN:
+        return "results not built yet"
+    if result.verdict == UNTESTABLE:
+        reasons = dict.fromkeys(p.untestable for p in result.panels if p.untestable)
+        return "; ".join(reasons)
+    groups: dict[str, list[str]] = {}
+    for panel in result.panels:
+        if panel.verdict != result.verdict and result.verdict != INCONCLUSIVE:
+            continue
+        for outcome in panel.outcomes:
+            if outcome.verdict == panel.verdict and outcome.estimate is not None:
+                reason = outcome.detail.split(";")[0] if outcome.detail else outcome.judgement.reason
+                groups.setdefault(f"{outcome.label}: {reason}", []).append(panel.title)
+    if not groups:
+        return ""
+    total = len(result.panels)
+    parts = [f"{what} ({len(titles)} of {total} panels)" if total > 1 else what for what, titles in groups.items()]
+    shown = "; ".join(parts[:2]) + ("; ..." if len(parts) > 2 else "")
+    if any(o.judgement.borderline for p in result.panels for o in p.outcomes):
+        shown += " (borderline)"
+    return shown
+
+
+def studies_shown(results: dict[str, list[ScopeResult]], claims: ClaimsSpec) -> list[str]:
+    replications = {c.replication for c in claims.claims}
+    return [
+        s for s in dict.fromkeys(r.spec.study for rs in results.values() for r in rs if r.spec.study) if s not in replications
+    ]
 
 
 def study_cell(results: list[ScopeResult], study: str, plan: Plan) -> str:
@@ -300,20 +410,36 @@ def study_cell(results: list[ScopeResult], study: str, plan: Plan) -> str:
     return "; ".join(f"{i}: {verdicts[label]}" for i, label in enumerate(labels, 1) if label in verdicts)
 
 
+def replication_cell(claim: Claim, results: list[ScopeResult]) -> str:
+    if claim.replication is None:
+        return "—"
+    done = [r for r in results if r.spec.study == claim.replication]
+    return "; ".join(f"**{r.verdict}** ({r.spec.name}): {why(r)}" for r in done) or "—"
+
+
 def ours_in_brief(result: ScopeResult) -> str:
     """The printed scope's numbers in one cell: the estimate where the claim is one comparison in
     one panel, else how many panels each verdict has."""
     outcomes = [o for p in result.panels for o in p.outcomes]
-    if len(outcomes) == 1 and outcomes[0].estimate is not None:
-        return outcome_text(outcomes[0], own_verdict=False)
+    if len(outcomes) == 1 and outcomes[0].estimate is not None and not outcomes[0].detail:
+        return f"{outcomes[0].label}: {number(outcomes[0].estimate, outcomes[0].difference)}, {outcomes[0].seeds}"
     verdicts = [p.verdict for p in result.panels]
-    counts = [f"{verdicts.count(v)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN) if v in verdicts]
+    counts = [f"{verdicts.count(v)} {v}" for v in VERDICTS if v in verdicts]
     return f"{len(verdicts)} panel{'s' if len(verdicts) > 1 else ''}: " + ", ".join(counts)
 
 
 def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Plan) -> list[str]:
-    studies = studies_shown(results)
-    header = ["claim", "paper", "where", "ours (printed settings)", f"verdict, {PRINTED}", *(f"study {s}" for s in studies)]
+    studies = studies_shown(results, claims)
+    header = [
+        "claim",
+        "paper",
+        "where",
+        "ours (printed settings)",
+        f"verdict, {PRINTED}",
+        "why",
+        "replication on fresh seeds",
+        "studies",
+    ]
     rows = []
     for claim in claims.claims:
         printed = next(r for r in results[claim.id] if r.spec.study is None)
@@ -324,7 +450,9 @@ def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Pla
                 claim.where,
                 ours_in_brief(printed),
                 f"**{printed.verdict}**",
-                *(study_cell(results[claim.id], s, plan) for s in studies),
+                why(printed),
+                replication_cell(claim, results[claim.id]),
+                "<br>".join(f"{s}: {c}" for s in studies if (c := study_cell(results[claim.id], s, plan)) != "—") or "—",
             ]
         )
     lines = table(header, rows) + [""]
@@ -338,7 +466,7 @@ def summary(claims: ClaimsSpec, results: dict[str, list[ScopeResult]], plan: Pla
 def rests_on(paths: list[str], published: str = "") -> str:
     """The line the report opens with: which commits and engines trained the results its tables
     rest on, and how many (from each table's inputs record), and when it was published."""
-    records = [p.replace(".seeds.csv", ".inputs.json") for p in paths if Path(p).is_file()]
+    records = [p.replace(".seeds.csv", ".inputs.json").replace(".steps.csv", ".inputs.json") for p in paths if Path(p).is_file()]
     summaries = [inputs_summary(r) for r in records if Path(r).is_file()]
     if not summaries:
         return "Rests on no results yet: every claim below is not run."
@@ -363,13 +491,17 @@ def introduction(plan: Plan, stamp: str) -> list[str]:
         "",
         f"Each claim of the paper listed in specs/claims.yaml, tested on this scale's per-seed results "
         f"(scale {plan.scale}: {scale}). A claim is tested on its figure as the paper prints it "
-        '("printed settings") and, separately, on every setting of each study that varies that '
-        "figure. Per panel, each comparison is **reproduced** when the 95% bootstrap CI of our estimate "
-        "lies entirely on the side the paper claims, **not reproduced** when it lies entirely on the "
-        "other side, and **inconclusive** when it straddles; **not run** means the results do not exist "
-        "yet. Differences between samplers are two-sample (separate runs); a sampler against its own "
-        "shadow on-policy buffer is paired by seed. Numbers have 2 decimals, 3 when every number of an "
-        "estimate is below 0.1 in magnitude. See docs/claims.md for the rules.",
+        '("printed settings"), on fresh seeds where it names a replication, and on every setting of each '
+        "study that varies that figure. Per panel, each comparison is **reproduced** when the 95% bootstrap CI "
+        "of our estimate lies entirely on the side the paper claims (and does not exclude a magnitude the paper "
+        "states), **not reproduced** when it lies on the other side or excludes that magnitude, **no difference** "
+        "when it lies inside the metric's equivalence margin, **inconclusive** otherwise (with about how many "
+        "seeds would decide it), **untestable** when the game fails the Appendix E premise or no compared run ever "
+        "succeeds, and **not run** when the results do not exist yet. Differences between samplers are two-sample "
+        "(separate runs); a sampler against its own shadow on-policy buffer is paired by seed. Success-rate CIs "
+        "are exact bootstrap CIs; others are Monte Carlo (50,000 resamples), and a verdict within Monte Carlo "
+        "error of its threshold is marked borderline. Numbers have 2 decimals, 3 when every number of an estimate "
+        "is below 0.1 in magnitude. See docs/claims.md for the rules.",
         "",
     ]
 
@@ -471,7 +603,8 @@ def render(plan: Plan, claims: ClaimsSpec, published: str = "") -> str:
     if not claims.claims:
         return "\n".join(lines + ["No claims: the spec folder has no claims.yaml, or it lists none.", "", *premise_section(plan)])
     tables = read_tables(tables_read(plan, claims))
-    results = {claim.id: evaluate(plan, claim, tables) for claim in claims.claims}
+    premise = read_premise(plan)
+    results = {claim.id: evaluate(plan, claim, tables, premise) for claim in claims.claims}
     lines += summary(claims, results, plan)
     for claim in claims.claims:
         lines += claim_section(claim, results[claim.id], plan)

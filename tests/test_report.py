@@ -12,19 +12,18 @@ from maprops.specs import SpecErrors, SpecLibrary
 from maprops.specs.claims import Claim, ClaimsSpec, load_claims
 from pipeline.compare import Estimate
 from pipeline.expand import Plan
-from pipeline.report import (
+from pipeline.report import evaluate, main, read_tables, render, tables_read
+from pipeline.verdicts import (
     INCONCLUSIVE,
+    NO_DIFFERENCE,
     NOT_REPRODUCED,
     NOT_RUN,
     REPRODUCED,
+    UNTESTABLE,
     all_of,
-    evaluate,
-    main,
+    judge_difference,
+    judge_threshold,
     majority_of,
-    read_tables,
-    render,
-    side_verdict,
-    tables_read,
 )
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -93,7 +92,7 @@ GAIN = {
 
 @pytest.mark.parametrize(
     "ma_props, on_policy, expected",
-    [(0.9, 0.5, REPRODUCED), (0.5, 0.9, NOT_REPRODUCED), (0.7, 0.7, INCONCLUSIVE)],
+    [(0.9, 0.5, REPRODUCED), (0.5, 0.9, NOT_REPRODUCED), (0.7, 0.7, NO_DIFFERENCE)],
 )
 def test_compare_verdict_follows_the_difference_ci(plan, ma_props, on_policy, expected):
     write_figure(
@@ -111,7 +110,7 @@ def test_several_comparisons_in_a_panel_must_all_hold(plan):
     rule = {"kind": "compare", "sampler": "ma_props", "against": ["on_policy", "props"], "direction": "higher"}
     curves = {("gridworld", "ma_props", "success_rate"): noisy(0.9), ("gridworld", "on_policy", "success_rate"): noisy(0.5)}
     write_figure(plan, "fig5", curves | {("gridworld", "props", "success_rate"): noisy(0.9, seed=3)})
-    assert verdicts(plan, claim(**{**GAIN, "rule": rule}))["printed settings"][0] == INCONCLUSIVE
+    assert verdicts(plan, claim(**{**GAIN, "rule": rule}))["printed settings"][0] == NO_DIFFERENCE  # ties PROPS
     write_figure(plan, "fig5", curves | {("gridworld", "props", "success_rate"): noisy(0.95, seed=3)})
     assert verdicts(plan, claim(**{**GAIN, "rule": rule}))["printed settings"][0] == NOT_REPRODUCED
 
@@ -128,22 +127,57 @@ def test_threshold_verdict(plan, values, expected):
 
 def test_threshold_bounds_are_inclusive_and_at_most_mirrors_at_least():
     exact = Estimate(0.99, 0.99, 1.0, 10)
-    assert side_verdict(exact, 0.99, above=True, inclusive=True) == REPRODUCED
-    assert side_verdict(exact, 0.99, above=True, inclusive=False) == INCONCLUSIVE
-    assert side_verdict(Estimate(0.2, 0.1, 0.3, 10), 0.3, above=False, inclusive=True) == REPRODUCED
-    assert side_verdict(Estimate(0.5, 0.4, 0.6, 10), 0.3, above=False, inclusive=True) == NOT_REPRODUCED
+    assert judge_threshold(exact, 0.99, above=True).verdict == REPRODUCED
+    assert judge_threshold(Estimate(0.99, 0.98, 1.0, 10), 0.99, above=True).verdict == INCONCLUSIVE
+    assert judge_threshold(Estimate(0.2, 0.1, 0.3, 10), 0.3, above=False).verdict == REPRODUCED
+    assert judge_threshold(Estimate(0.5, 0.4, 0.6, 10), 0.3, above=False).verdict == NOT_REPRODUCED
+
+
+@pytest.mark.parametrize(
+    "estimate, margin, magnitude, expected, reason",
+    [
+        ((0.30, 0.20, 0.40), None, None, REPRODUCED, "CI above 0"),
+        ((-0.30, -0.55, -0.05), 0.05, 0.15, NOT_REPRODUCED, "CI below 0"),  # the wrong side
+        ((0.05, 0.02, 0.08), None, 0.15, NOT_REPRODUCED, "excludes the claimed +0.15"),  # too small
+        ((0.20, 0.10, 0.30), 0.05, 0.15, REPRODUCED, "CI above 0"),  # contains the magnitude
+        ((0.00, -0.045, 0.047), 0.05, None, NO_DIFFERENCE, "inside ±0.05"),  # a tie
+        ((0.02, 0.01, 0.03), 0.05, None, NO_DIFFERENCE, "inside ±0.05"),  # significant, but negligible
+        ((0.05, -0.05, 0.15), 0.05, None, INCONCLUSIVE, "CI contains 0"),
+    ],
+)
+def test_difference_verdicts_test_direction_margin_and_magnitude(estimate, margin, magnitude, expected, reason):
+    judged = judge_difference(Estimate(*estimate, 20), True, margin, magnitude)
+    assert (judged.verdict, judged.reason) == (expected, reason)
+    lower = judge_difference(Estimate(-estimate[0], -estimate[2], -estimate[1], 20), False, margin, magnitude and -magnitude)
+    assert lower.verdict == expected  # direction "lower" mirrors "higher"
+
+
+def test_an_inconclusive_verdict_says_how_many_seeds_would_decide():
+    judged = judge_difference(Estimate(0.05, -0.05, 0.15, 20), True)
+    assert judged.verdict == INCONCLUSIVE and judged.seeds_needed == 80  # half-width 0.1 -> 0.05: 4x the seeds
+    assert "about 80 seeds would decide it" in judged.text()
+    tie = judge_difference(Estimate(0.0, -0.1, 0.1, 20), True, margin=0.05)
+    assert tie.seeds_needed == 80  # equivalence: half-width below the margin
+
+
+def test_a_bound_within_monte_carlo_error_of_its_threshold_is_borderline():
+    near = Estimate(0.1, 0.0005, 0.2, 20, bands=((-0.001, 0.002), (0.19, 0.21)))
+    assert judge_difference(near, True).borderline and judge_difference(near, True).verdict == REPRODUCED
+    clear = Estimate(0.1, 0.05, 0.2, 20, bands=((0.049, 0.051), (0.19, 0.21)))
+    assert not judge_difference(clear, True).borderline
+    assert not judge_difference(Estimate(0.1, 0.0, 0.2, 20), True).borderline  # exact CIs never are
 
 
 def test_shadow_comparison_is_paired_by_seed(plan):
-    """Seeds differ wildly from each other, but each seed's MA-PROPS error is 0.05 below its own
-    shadow buffer's: only a paired comparison sees it."""
+    """Seeds differ wildly from each other, but each seed's MA-PROPS error is 0.12 below its own
+    shadow buffer's (more than the 10% margin): only a paired comparison sees it."""
     base = np.random.default_rng(0).uniform(0.1, 0.9, SEEDS)
     write_figure(
         plan,
         "fig10",
         {
             ("gridworld", "ma_props", "joint_sampling_error"): base,
-            ("gridworld", "ma_props", "joint_sampling_error_on_policy"): base + 0.05,
+            ("gridworld", "ma_props", "joint_sampling_error_on_policy"): base + 0.12,
         },
     )
     c = claim(
@@ -185,6 +219,12 @@ def test_combination_rules():
     assert majority_of([REPRODUCED, REPRODUCED]) == REPRODUCED
     assert majority_of([REPRODUCED, NOT_REPRODUCED]) == INCONCLUSIVE
     assert majority_of([REPRODUCED, REPRODUCED, NOT_RUN]) == NOT_RUN
+    assert all_of([REPRODUCED, NO_DIFFERENCE, INCONCLUSIVE]) == NO_DIFFERENCE
+    assert all_of([NO_DIFFERENCE, NOT_REPRODUCED]) == NOT_REPRODUCED
+    assert all_of([REPRODUCED, UNTESTABLE]) == REPRODUCED  # untestable panels are set aside
+    assert all_of([UNTESTABLE, UNTESTABLE]) == UNTESTABLE
+    assert majority_of([NO_DIFFERENCE, NO_DIFFERENCE, REPRODUCED]) == NO_DIFFERENCE
+    assert majority_of([NO_DIFFERENCE, NOT_REPRODUCED, REPRODUCED]) == NOT_REPRODUCED
 
 
 def test_study_settings_are_scopes_of_their_own(plan):
@@ -217,7 +257,7 @@ def test_study_settings_are_scopes_of_their_own(plan):
 
 
 def summary_rows(report: str) -> dict[str, list[str]]:
-    """claim id -> the verdict cells of its summary row (printed settings, then each study)."""
+    """claim id -> its summary row's verdict (printed settings), reason, replication and studies."""
     rows = {}
     for line in report.splitlines():
         if line.startswith("| ["):
@@ -232,9 +272,11 @@ def test_shipped_claims_without_results_are_all_not_run(tmp_path, library):
     report = out.read_text()
     rows = summary_rows(report)
     assert list(rows) == [c.id for c in load_claims(SPECS, library).claims] and len(rows) >= 15
-    for cells in rows.values():
-        verdicts_shown = {re.sub(r"^\d+: ", "", part) for c in cells for part in c.split("; ")}
-        assert verdicts_shown <= {NOT_RUN, "—"}, cells
+    for verdict, reason, replication, studies in rows.values():
+        assert verdict == NOT_RUN and reason == "results not built yet"
+        assert replication == "—" or replication.startswith(f"**{NOT_RUN}** (seeds ")
+        shown = {re.sub(r"^(\S+: )?\d+: ", "", part) for line in studies.split("<br>") for part in line.split("; ")}
+        assert shown <= {NOT_RUN, "—"}, studies
     *sections, premise = report.split("\n## ")[1:]
     assert len(sections) == len(rows)
     assert premise.startswith("Premise under uniform random policies (Appendix E)") and "Premise: **not run**" in premise
@@ -266,10 +308,11 @@ def test_report_on_synthetic_tables_is_deterministic(tmp_path):
     assert rows["fig5_boulderpush_ma_props_gain"][0] == NOT_RUN
     gain = report.split("## fig5_gridworld_ma_props_gain", 1)[1].split("\n## ", 1)[0]
     assert re.search(
-        r"\| GridWorld \| MA-PROPS − on-policy: \+0\.1\d \[\+0\.\d\d, \+0\.\d\d\], 10 vs 10 seeds \| reproduced \| yes \|", gain
+        r"\| GridWorld \| MA-PROPS − on-policy: \+0\.1\d \[\+0\.\d\d, \+0\.\d\d\], 10 vs 10 seeds \(CI above 0\) \| reproduced \|",
+        gain,
     )
     drop = report.split("## fig5_gridworld_props_drop", 1)[1].split("\n## ", 1)[0]
-    assert re.search(r"^\| GridWorld \| PROPS − on-policy: .* \| not reproduced \| no \|$", drop, re.M), drop
+    assert re.search(r"^\| GridWorld \| PROPS − on-policy: .* \(CI above 0\) \| not reproduced \|$", drop, re.M), drop
     assert (
         f"Data: {out_root}/smoke/aggregated/fig5_gridworld.seeds.csv (per-seed values), {out_root}/smoke/figures/fig5_gridworld.png (figure)."
         in drop
@@ -332,11 +375,11 @@ SCHEMA_ERRORS = """\
 
 def test_schema_errors_name_the_field(tmp_path, library):
     path = tmp_path / "claims.yaml"
-    path.write_text(BAD.format(**GOOD) + "    paper_effect: 0.1\n" + SCHEMA_ERRORS)
+    path.write_text(BAD.format(**GOOD) + "    magnitude: 0.1\n" + SCHEMA_ERRORS)
     with pytest.raises(SpecErrors) as err:
         load_claims(tmp_path, library)
     text = str(err.value)
-    assert f"{path}:9: claims.0.paper_effect: 0.1 contradicts direction 'lower'" in text
+    assert f"{path}:9: claims.0.magnitude: 0.1 contradicts direction 'lower'" in text
     assert f"{path}:14: claims.1.statistic: " in text
     assert f"{path}:15: claims.1.rule.kind: unknown kind 'equal'" in text
     assert f"{path}:21: claims.2.rule.at_most: give exactly one of 'at_least' and 'at_most'" in text
@@ -347,3 +390,25 @@ def test_duplicate_claim_ids_are_refused(tmp_path, library):
     path.write_text(BAD.format(**GOOD) + BAD.format(**GOOD).removeprefix("claims:\n"))
     with pytest.raises(SpecErrors, match=re.escape(f"{path}:9: claims.1.id: claim id 'a' is used twice")):
         load_claims(tmp_path, library)
+
+
+def test_verdicts_on_the_record_do_not_depend_on_the_bootstrap_seed():
+    """Every claim's printed-settings verdict on the recorded full-scale tables, per panel and
+    comparison, under 10 seeds of the Monte Carlo bootstrap: identical (success-rate CIs are
+    exact; the others use enough resamples, and borderline ones would show here)."""
+    plan = Plan(SPECS, "full", out=str(SPECS.parent / "record"))
+    claims = plan.library.claims
+    tables = read_tables(tables_read(plan, claims))
+    assert any(t is not None for t in tables.values()), "the record holds no per-seed tables"
+
+    def verdicts_under(seed: int) -> list:
+        return [
+            (c.id, p.title, [o.verdict for o in p.outcomes])
+            for c in claims.claims
+            for r in evaluate(plan, c, tables, seed=seed, printed_only=True)
+            for p in r.panels
+        ]
+
+    first = verdicts_under(0)
+    for seed in range(1, 10):
+        assert verdicts_under(seed) == first, seed

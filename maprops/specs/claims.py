@@ -85,11 +85,38 @@ def _once_each(names: tuple) -> tuple:
 Rule = Annotated[CompareRule | ThresholdRule, Field(discriminator="kind")]
 
 
+class Margin(Frozen):
+    """An equivalence margin: differences inside +-margin are too small to matter, so a CI
+    entirely inside it says "no difference". ``absolute`` in the metric's units, or ``relative``
+    to the mean of what the sampler is compared against (sampling errors span orders of
+    magnitude across games). Exactly one of the two."""
+
+    absolute: float | None = Field(default=None, gt=0)
+    relative: float | None = Field(default=None, gt=0, lt=1, validate_default=True)
+
+    @field_validator("relative")
+    @classmethod
+    def _one_kind(cls, relative, info: ValidationInfo):
+        if (info.data.get("absolute") is None) == (relative is None):
+            raise ValueError("give exactly one of 'absolute' and 'relative'")
+        return relative
+
+    def of(self, baseline: float) -> float:
+        """The margin in the metric's units for a comparison against ``baseline`` (a mean)."""
+        return self.absolute if self.absolute is not None else self.relative * abs(baseline)
+
+    def describe(self) -> str:
+        return f"±{self.absolute:g}" if self.absolute is not None else f"±{self.relative:.0%} of the baseline"
+
+
 class Claim(Frozen):
     """One statement of the paper about one figure. ``statistic`` picks each seed's number:
-    its ``first`` or ``final`` evaluation, or its ``mean`` over evaluations. ``holds_in``: the
-    claim must hold in ``all`` panels, or in a ``majority`` of them. ``paper_effect`` (a single
-    comparison only) is the paper's reported difference, reported against our CI."""
+    its ``first`` or ``final`` evaluation, its ``mean`` over evaluations, or ``every``: the
+    comparison is made at every evaluation and must hold at each. ``holds_in``: the claim must
+    hold in ``all`` panels, or in a ``majority`` of them. ``magnitude`` (a single comparison
+    only) is the effect the paper states ("by 15 percentage points"): a CI that excludes it on
+    the small side does not reproduce the claim. ``replication`` names a study of the same
+    figure on fresh seeds, shown beside the original."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     where: str
@@ -97,12 +124,13 @@ class Claim(Frozen):
     figure: str
     panels: tuple[str, ...] | None = Field(default=None, min_length=1, description="game names; default: every panel")
     metric: str | None = Field(default=None, description="default: the figure's metric")
-    statistic: Literal["final", "mean", "first"]
+    statistic: Literal["final", "mean", "first", "every"]
     holds_in: Literal["all", "majority"] = "all"
     rule: Rule
-    paper_effect: float | None = None  # after ``rule``: its check reads the rule
+    magnitude: float | None = None  # after ``rule``: its check reads the rule
+    replication: str | None = Field(default=None, description="a study of this claim's figure on other seeds")
 
-    @field_validator("paper_effect")
+    @field_validator("magnitude")
     @classmethod
     def _effect_is_one_difference(cls, effect, info: ValidationInfo):
         rule = info.data.get("rule")
@@ -123,7 +151,15 @@ class Claim(Frozen):
 
 
 class ClaimsSpec(Frozen):
+    """``margins``: per metric (a figure's metric name), the equivalence margin of every
+    comparison on it; a metric without one never gets the verdict "no difference"."""
+
+    margins: dict[str, Margin] = {}
     claims: tuple[Claim, ...] = ()
+
+    def margin(self, metric: str) -> Margin | None:
+        """The margin of ``metric``, also for its shadow buffer's column (``<metric>_on_policy``)."""
+        return self.margins.get(metric.removesuffix(SHADOW_SUFFIX))
 
 
 def load_claims(root: str | Path, library) -> ClaimsSpec:
@@ -169,7 +205,24 @@ def _claim_errors(claim: Claim, library, seen: set[str]) -> list[tuple[tuple, st
     metric = claim.metric_of(figure)
     if metric not in metrics:
         errors.append((("metric",), f"figure {figure.figure!r} records {', '.join(metrics)}, not {metric!r}"))
+    if claim.replication is not None:
+        errors += _replication_errors(claim, library)
     return errors + _rule_errors(claim.rule, figure, metric)
+
+
+def _replication_errors(claim: Claim, library) -> list[tuple[tuple, str]]:
+    """A replication must be a study of the claim's figure, on seeds the figure does not train."""
+    study = library.studies.get(claim.replication)
+    if study is None:
+        return [(("replication",), f"unknown study {claim.replication!r}; known: {', '.join(library.studies)}")]
+    if study.figure != claim.figure:
+        return [(("replication",), f"study {study.study!r} varies figure {study.figure!r}, not {claim.figure!r}")]
+    from maprops.specs.figures import SeedRange
+
+    ours, theirs = SeedRange.of(library.figures[claim.figure].seeds), study.seeds
+    if theirs is None or theirs.start < ours.start + ours.count and ours.start < theirs.start + theirs.count:
+        return [(("replication",), f"study {study.study!r} must train seeds the figure does not ({ours.label()})")]
+    return []
 
 
 def _rule_errors(rule, figure, metric: str) -> list[tuple[tuple, str]]:
