@@ -191,3 +191,29 @@ def test_the_history_variants_resolve_to_the_base_samplers_runs_with_b_set():
         variant = library.sampler_variants[name]
         config = library.sampler_config(name)
         assert config.history_batches == 4 and config.kind == variant.sampler
+
+
+def test_the_ring_fixes_minibatches_from_the_capacity_so_a_partly_filled_buffer_takes_fewer_steps():
+    """5 samples in a buffer of capacity 1024 (m = 1): the ring's minibatch is (1024 - 1) // 8 =
+    127 samples, one minibatch step per epoch (16 in all); the per-batch rule cuts the 5 samples
+    into 8ths of at least 1 sample: 5 steps per epoch (80)."""
+    from maprops.history import BehaviorWindow
+    from maprops.samplers.base import BehaviorData
+
+    ring = BehaviorWindow(ring=True, capacity=1024, every=1, minibatches=8)
+    batch = BehaviorWindow(ring=False, capacity=1024, every=1, minibatches=8)
+    assert ring.minibatch_size == 127 and batch.minibatch_size is None
+    steps = {}
+    for name, window in (("ring", ring), ("batch", batch)):
+        spec = tiny_spec("ma_props", target_kl=None)
+        trainer = Trainer(spec, [0, 1])
+        obs = torch.zeros(2, 5, 2, trainer.game.obs_dim)
+        actions = torch.zeros(2, 5, 2, dtype=torch.int64)
+        log_probs = torch.log_softmax(torch.zeros(2, 5, 2, 2), -1)
+        data = BehaviorData(obs, actions, log_probs, minibatch_size=window.minibatch_size)
+        before = trainer.sampler.steps_taken
+        trainer.sampler.update(trainer.learner.actor_params, data, (0, 0))
+        steps[name] = trainer.sampler.steps_taken - before
+    assert steps == {"ring": 16, "batch": 80}
+    assert ring.span(run_step=3000, end=2000) == slice(977, 2000)  # the newest C - m steps
+    assert batch.span(run_step=3000, end=2000) == slice(0, 2000)

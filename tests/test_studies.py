@@ -172,3 +172,20 @@ def test_seeds_of_a_range_train_as_they_would_alone():
     rows = block["seed"] == 106
     for column, values in alone.items():
         assert (block[column][rows] == values).all(), column
+
+
+def test_the_behavior_buffer_studies_compare_the_ring_with_release_0_1s_runs():
+    """The shipped behavior_buffer studies: the ring setting is the base figure's runs; the
+    batch setting's PROPS and MA-PROPS runs are the ones made before the ring existed (their
+    identity leaves behavior_buffer: batch out), and on-policy runs are shared."""
+    from pipeline.expand import Plan
+
+    plan = Plan(Path(__file__).resolve().parents[1] / "specs", "smoke")
+    cells = plan.library.study_cells("behavior_buffer_2x2", "smoke")
+    runs = {(c.setting, c.panel.game, c.sampler): c.run for c in cells}
+    figure = {(c.panel.game, c.sampler): c.run for c in plan.library.cells("fig11", "smoke")}
+    for (setting, game, sampler), run in runs.items():
+        if setting == "behavior_buffer=ring" or sampler == "on_policy":
+            assert run.run_id() == figure[(game, sampler)].run_id()
+        else:
+            assert run.sampler.behavior_buffer == "batch" and '"behavior_buffer"' not in run.canonical_json()
