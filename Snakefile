@@ -32,7 +32,16 @@ import sys
 from pathlib import Path
 
 from pipeline.expand import Plan
-from pipeline.outputs import SHIPPED_OWNER, check_output_tree, claim_output_tree, output_tree, owner
+from pipeline.outputs import (
+    SHIPPED_OWNER,
+    OutputCollision,
+    UnwritableTree,
+    check_output_tree,
+    check_writable,
+    claim_output_tree,
+    output_tree,
+    owner,
+)
 from pipeline.targets import command_line_targets, forecast_lines, target_problem
 from snakemake.logging import logger
 
@@ -41,7 +50,6 @@ SCALE = config.get("scale", "full")
 OUT = str(config.get("results") or output_tree(SPECS, workflow.basedir)).rstrip("/")
 OWNER = owner(SPECS, workflow.basedir)
 IS_SHIPPED_SPECS = OWNER == SHIPPED_OWNER
-check_output_tree(OUT, OWNER)
 PYTHON = sys.executable
 # The scripts a rule runs are also its inputs (`script=PIPELINE / "aggregate.py"`): editing one
 # reruns the rules that run it and no other (Snakemake's own code tracking sees only the command
@@ -80,6 +88,13 @@ def refuse(message):
 try:
     CORES = build_cores()
 except ValueError as err:
+    refuse(err)
+
+# The output tree: this spec folder's own (pipeline/outputs.py), and writable.
+try:
+    check_output_tree(OUT, OWNER)
+    check_writable(OUT)
+except (OutputCollision, UnwritableTree) as err:
     refuse(err)
 
 

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="snapshot after a target update at most this often (default 60; 0: after every update)",
     )
+    p_train.add_argument("--log", help="write progress and errors to this file (a failure's last lines also to stderr)")
 
     p_show = sub.add_parser("show", help="print where a result came from (run spec, versions, seeds, wall time)")
     p_show.add_argument("result", help="a seed-block result CSV")
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         from maprops.train_cli import train_main
 
-        return train_main(args.run_spec, args.seeds, args.out, args.checkpoint, args.checkpoint_every)
+        return train_main(args.run_spec, args.seeds, args.out, args.checkpoint, args.checkpoint_every, args.log)
     if args.command == "show":
         return show_main(args.result)
     if args.command == "plan":

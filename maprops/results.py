@@ -27,3 +27,21 @@ def result_columns(error_kind: str) -> tuple[str, ...]:
 
 RESULT_HEADERS = {kind: result_columns(kind) for kind in ERROR_KINDS}
 METRIC_COLUMNS = tuple(dict.fromkeys(c for header in RESULT_HEADERS.values() for c in header if c not in KEY_COLUMNS))
+
+
+def evaluates(spec, step: int) -> bool:
+    """Whether a run measures its target at environment step ``step``: every ``eval_every``
+    target updates and after the last (a fixed-target run: every ``eval_every`` samples and at
+    the last sample). The one rule for the trainer and for the aggregation's check of a result."""
+    if spec.fixed_target:
+        return step % spec.eval_every == 0 or step == spec.total_steps
+    updates = step // spec.ppo.batch_size
+    return step % spec.ppo.batch_size == 0 and (updates % spec.eval_every == 0 or updates == spec.iterations)
+
+
+def evaluation_steps(spec) -> list[int]:
+    """Every step at which a run of ``spec`` writes a result row."""
+    if spec.fixed_target:
+        return [step for step in range(1, spec.total_steps + 1) if evaluates(spec, step)]
+    n = spec.ppo.batch_size
+    return [k * n for k in range(1, spec.iterations + 1) if evaluates(spec, k * n)]

@@ -33,7 +33,7 @@ from maprops.kinds import SAMPLERS
 from maprops.metrics import sampling_errors
 from maprops.policies import Actors, Critic, GaussianActors, make_actors
 from maprops.ppo import PPOLearner
-from maprops.results import result_columns
+from maprops.results import evaluates, result_columns
 from maprops.rng import SeedStreams, Tag
 from maprops.samplers import make_sampler
 from maprops.samplers.base import BehaviorData
@@ -214,7 +214,7 @@ class Trainer:
         buffer = self.history.extend(self._new_batch(self.steps), learner)
         self._collect(it, buffer)
         rollout, (shadow_obs, shadow_actions) = buffer.learned, buffer.shadow
-        evaluated = (it + 1) % spec.eval_every == 0 or it == spec.iterations - 1
+        evaluated = evaluates(spec, (it + 1) * self.steps * self.envs)
         if evaluated:
             joint, agent1 = self._errors(rollout.obs, rollout.actions, it, 0)
             joint_on, agent1_on = self._errors(shadow_obs, shadow_actions, it, 1)
@@ -243,7 +243,7 @@ class Trainer:
         outcome = evaluate(self.eval_game, self.learner, self.rng, self.spec.eval_episodes, 0)
 
         def checkpoint(collected, rollout, shadow):
-            if collected % self.spec.eval_every and collected != self.spec.total_steps:
+            if not evaluates(self.spec, collected * self.envs):
                 return
             errors = (
                 *self._errors(rollout.obs[:, :collected], rollout.actions[:, :collected], collected, 0),

@@ -81,7 +81,30 @@ def read_block(path: str | Path, metrics: list[str]) -> pd.DataFrame:
     if duplicated.any():
         seed, step = frame.loc[duplicated, ["seed", "step"]].iloc[0].tolist()
         raise AggregationError(f"{path}: seed {seed} has step {step} more than once")
+    check_evaluations(frame, path)
     return frame
+
+
+def check_evaluations(frame: pd.DataFrame, path: str) -> None:
+    """Every seed must have a row at every step its run spec evaluates (its provenance says
+    which): a result cut short (a lost last row) would otherwise make a curve one point short."""
+    from maprops.config import RunSpec
+    from maprops.provenance import read_provenance
+    from maprops.results import evaluation_steps
+
+    try:
+        record = read_provenance(path)
+    except (OSError, ValueError):
+        return  # no provenance (a hand-made table): nothing to check against
+    expected = evaluation_steps(RunSpec.model_validate(record["run_spec"]))
+    for seed, steps in frame.groupby("seed")["step"]:
+        missing = sorted(set(expected) - set(steps.tolist()))
+        if missing:
+            shown = ", ".join(map(str, missing[:6])) + (", ..." if len(missing) > 6 else "")
+            raise AggregationError(
+                f"{path}: seed {seed} has no row at step {shown}, which its run spec evaluates "
+                f"({len(expected)} steps, {expected[0]} to {expected[-1]}): the file is incomplete; train it again"
+            )
 
 
 def table_shape(path: str) -> list[str]:

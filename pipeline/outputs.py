@@ -58,3 +58,25 @@ def claim_output_tree(tree: str | Path, who: str) -> None:
     if not marker.is_file():
         marker.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(marker, who + "\n")
+
+
+class UnwritableTree(RuntimeError):
+    """The output tree cannot be written; the message names the path and why."""
+
+
+def check_writable(tree: str | Path) -> None:
+    """Refuse, in one line, an output tree that cannot be written (read-only, a file in the
+    way, no space), before any job starts instead of as a traceback inside one. Creates
+    nothing: it tries a temporary file in the tree, or in its nearest existing folder."""
+    import tempfile
+
+    place = Path(tree)
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        if not place.is_dir():
+            raise NotADirectoryError(20, "Not a directory (a file is in the way)", str(place))
+        with tempfile.NamedTemporaryFile(dir=place, prefix=".maprops-write-test-"):
+            pass
+    except OSError as err:
+        raise UnwritableTree(f"cannot write the output tree {tree}/ ({err.filename or place}: {err.strerror})") from None

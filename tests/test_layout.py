@@ -31,7 +31,7 @@ def acting_rules_without_log(text: str) -> list[str]:
         action = ACTION.search(body)
         if action is None:
             continue
-        if not LOG.search(body) or (action.group(1) == "shell" and "{log}" not in body[action.start() :]):
+        if not LOG.search(body) or (action.group(1) == "shell" and not re.search(r"\{log(:q)?\}", body[action.start() :])):
             missing.append(name)
     return missing
 
@@ -87,7 +87,7 @@ def test_every_rule_that_runs_a_command_has_a_log():
     assert {"manifest", "aggregate", "study_aggregate", "sweep_curves", "sweep", "figure", "train", "report"} <= acting
     # Python runs a module of an installed package, never a script path.
     for name in acting:
-        commands = re.findall(r"\{PYTHON\}\s*(\S+\s+\S+)", bodies[name])
+        commands = re.findall(r"\{PYTHON(?::q)?\}\s*(\S+\s+\S+)", bodies[name])
         assert commands and all(re.fullmatch(r"-m\s+(pipeline|maprops)\.\w+", c) for c in commands), (name, commands)
 
 
@@ -96,5 +96,5 @@ def test_a_removed_log_is_caught():
     assert acting_rules_without_log(text) == []
     no_log = re.sub(r"^    log:\n.*\n", "", text, flags=re.M)
     assert acting_rules_without_log(no_log) == ["aggregate"]
-    unused = text.replace(" > {log} 2>&1", "")
+    unused = text.replace(" > {log:q} 2>&1", "")
     assert acting_rules_without_log(unused) == ["aggregate"]

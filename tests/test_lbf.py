@@ -215,10 +215,13 @@ def test_invalid_settings_are_rejected(overrides, message):
         paper_lbf(**overrides)
 
 
-def test_foods_that_cannot_be_placed_are_an_error():
-    game = paper_lbf(field_size=3, foods=2)  # a 3x3 field has one interior cell
-    with pytest.raises(ValueError, match=r"placed only [01] of 2 foods"):
-        game.reset((1, 1), uniforms(1, 1, 1))
+@pytest.mark.parametrize("field_size, foods", [(3, 2), (4, 3)])
+def test_foods_that_cannot_be_placed_are_refused_before_any_reset(field_size, foods):
+    """A 3x3 field has one interior cell; on a 4x4 field's 2x2 interior every cell neighbours
+    the others: the package would give up placing food without a word."""
+    with pytest.raises(ValueError, match=rf"lbforaging cannot place {foods} foods on a {field_size}x{field_size} field"):
+        paper_lbf(field_size=field_size, foods=foods)
+    paper_lbf(field_size=field_size + 3, foods=foods)  # room enough
 
 
 def test_wrong_shapes_are_rejected():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -45,7 +46,48 @@ class LBFParams(Frozen):
             raise ValueError(
                 f"{self.players} players and {self.foods} foods do not fit on a {self.field_size}x{self.field_size} field"
             )
+        seed, placed = fewest_foods_placed(self.field_size, self.players, self.foods)
+        if placed < self.foods:
+            raise ValueError(
+                f"lbforaging cannot place {self.foods} foods on a {self.field_size}x{self.field_size} field with "
+                f"{self.players} players (at reset seed {seed} it placed {placed}): food goes only on interior cells "
+                f"(rows and columns 1..{self.field_size - 2}), none next to another food or two cells from one in a row "
+                "or column; use a larger field or fewer foods"
+            )
         return self
+
+
+PLACEMENT_PROBES = 20  # resets tried; an infeasible setting fails every one, a tight one most
+
+
+@functools.cache
+def fewest_foods_placed(field_size: int, players: int, foods: int) -> tuple[int, int]:
+    """(seed, foods placed) of the reset, among PLACEMENT_PROBES, that placed the fewest foods:
+    the package gives up after 1000 tries without a word. Only field, players and foods decide
+    where food fits, so levels and the rest keep the package's defaults here."""
+    from lbforaging.foraging.environment import ForagingEnv
+
+    env = ForagingEnv(
+        players=players,
+        min_player_level=1,
+        max_player_level=2,
+        min_food_level=1,
+        max_food_level=None,
+        field_size=(field_size, field_size),
+        max_num_food=foods,
+        sight=field_size,
+        max_episode_steps=10,
+        force_coop=True,
+    )
+    worst = (0, foods)
+    for seed in range(PLACEMENT_PROBES):
+        for player in env.players:
+            player.position = None
+        env.reset(seed=seed)
+        placed = int((env.field > 0).sum())
+        if placed < worst[1]:
+            worst = (seed, placed)
+    return worst
 
 
 KIND = param_game_kind(

@@ -114,6 +114,20 @@ def _describe(instance, env: str) -> EnvShape:
     obs, _ = instance.reset(seed=0)
     if set(obs) != set(agents):
         raise EnvProblem("env", f"reset observes {sorted(obs)}, not every possible agent {list(agents)}")
+    for agent in agents:  # what the task really observes must fit what it declares
+        declared = instance.observation_space(agent)
+        try:
+            fits = np.asarray(obs[agent]).shape == declared.shape if isinstance(declared, spaces.Box) else True
+            fits = fits and spaces.flatten(declared, obs[agent]).size == dims[agent]
+        except Exception:  # noqa: BLE001 - gymnasium's error for a value of another structure
+            fits = False
+        if not fits:
+            seen = np.shape(obs[agent]) if not isinstance(obs[agent], dict) else "a dict"
+            raise EnvProblem(
+                "env",
+                f"agent {agent!r} observes {seen} at reset but declares {declared}: "
+                "the task's observations do not match its observation space",
+            )
     dim = dims[agents[0]]
     low = min(float(space.low.min()) for space in flat.values())
     high = max(float(space.high.max()) for space in flat.values())

@@ -11,6 +11,10 @@ class SpecError(ValueError):
         super().__init__(self.format())
 
     def format(self) -> str:
+        """``FILE:LINE: field: message``; ``FILE: message`` for a problem with the whole file
+        (its name, its encoding), ``FILE:?: field: message`` where the line is unknown."""
+        if self.line is None and not self.field:
+            return f"{self.file}: {self.message}"
         where = f"{self.file}:{self.line if self.line is not None else '?'}"
         return f"{where}: {self.field or '<file>'}: {self.message}"
 

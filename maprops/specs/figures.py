@@ -138,6 +138,23 @@ class FigureSpec(Frozen):
             raise ValueError(f"lists {', '.join(twice)} more than once")
         return samplers
 
+    @field_validator("panels")
+    @classmethod
+    def _each_panel_once(cls, panels):
+        """Curves are told apart by game and reward variant, so one of them twice would make
+        two curves with one name (use a study to vary a setting of the same panel)."""
+        seen = {}
+        for i, panel in enumerate(panels):
+            key = (panel.game, panel.variant)
+            if key in seen:
+                message = (
+                    f"game {panel.game!r} with variant {panel.variant!r} is already panel {seen[key]}; "
+                    "a figure's panels are told apart by game and variant (vary a setting with a study instead)"
+                )
+                raise PydanticCustomError("spec_value", "{message}", {"message": message, "at": (i,)})
+            seen[key] = i
+        return panels
+
     @field_validator("samples")
     @classmethod
     def _samples_iff_fixed_target(cls, samples, info: ValidationInfo):

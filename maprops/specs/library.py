@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ HYPERPARAM_FILES = {
 
 
 NAMED_VALUES_FILE = "named_values"  # optional: hyperparams/named_values.yaml
+# Spec names (figures, games, studies, sweeps, calibrations: their file names) become parts of
+# output paths, Snakemake wildcards and the commands rules run, so they are plain words.
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+NAME_RULE = "a spec name may only contain letters, digits, '_', '-' and '.', and may not start with '-' or '.'"
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,16 @@ class SpecLibrary:
         return obj
 
     def _load_named(self, folder: str, model, key: str, errors: list[SpecError]) -> dict:
-        """Every ``folder/*.yaml``; the spec's ``key`` field must equal the file's stem."""
+        """Every ``folder/*.yaml``; the spec's ``key`` field must equal the file's stem, which
+        must be a plain name (:data:`NAME`: it becomes part of paths, wildcards and commands).
+        A ``.yml`` file is refused with a hint rather than silently ignored."""
         found = {}
+        for path in sorted((self.root / folder).glob("*.yml")):
+            errors.append(SpecError(str(path), None, "", f"spec files end in .yaml: rename it to {path.stem}.yaml"))
         for path in sorted((self.root / folder).glob("*.yaml")):
+            if not NAME.fullmatch(path.stem):
+                errors.append(SpecError(str(path), None, "", f"file name {path.stem!r}: {NAME_RULE}"))
+                continue
             obj = self._load(path, model, errors)
             if obj is None:
                 continue
@@ -166,6 +178,19 @@ class SpecLibrary:
                         lines,
                         ("budget", "total_steps"),
                         f"{game.budget.total_steps} is smaller than one PPO batch ({batch}, Table 3 row {game.hyperparams!r})",
+                    )
+                )
+            elif game.budget.eval_every > game.budget.total_steps // rows[game.hyperparams].ppo_batch_size:
+                path, lines = self._lines[str(self.root / "games" / f"{name}.yaml")]
+                updates = game.budget.total_steps // rows[game.hyperparams].ppo_batch_size
+                errors.append(
+                    field_error(
+                        path,
+                        lines,
+                        ("budget", "eval_every"),
+                        f"{game.budget.eval_every} target updates between evaluations, but the budget makes {updates} "
+                        f"(total_steps {game.budget.total_steps} / n = {rows[game.hyperparams].ppo_batch_size}): "
+                        "every curve would be a single point",
                     )
                 )
         if self.sampler_variants:

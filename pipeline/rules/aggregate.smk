@@ -17,5 +17,5 @@ rule aggregate:
     log:
         f"{OUT}/{{scale}}/logs/aggregate/{{figure}}.log",
     shell:
-        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
-        " --seeds-out {output.seeds} --steps-out {output.steps} --inputs-out {output.inputs} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv:q}"
+        " --seeds-out {output.seeds:q} --steps-out {output.steps:q} --inputs-out {output.inputs:q} > {log:q} 2>&1"

@@ -19,8 +19,8 @@ rule calibration_aggregate:
     wildcard_constraints:
         calibration=one_of(DEFAULT_PLAN.calibrations),
     shell:
-        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
-        " --seeds-out {output.seeds} --inputs-out {output.inputs} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv:q}"
+        " --seeds-out {output.seeds:q} --inputs-out {output.inputs:q} > {log:q} 2>&1"
 
 
 rule calibration_premise:
@@ -38,8 +38,8 @@ rule calibration_premise:
     wildcard_constraints:
         calibration=one_of(DEFAULT_PLAN.calibrations),
     shell:
-        "{PYTHON} -m pipeline.calibration_premise --specs {SPECS:q} --spec-json {params.spec:q}"
-        " --episodes {params.episodes} --out {output:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.calibration_premise --specs {SPECS:q} --spec-json {params.spec:q}"
+        " --episodes {params.episodes:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule calibration:
@@ -59,8 +59,8 @@ rule calibration:
     wildcard_constraints:
         calibration=one_of(DEFAULT_PLAN.calibrations),
     shell:
-        "{PYTHON} -m pipeline.calibration --seeds {input.seeds:q} --spec-json {params.spec:q}"
-        " --premise {input.premise:q} --md {output.md:q} --csv {output.csv:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.calibration --seeds {input.seeds:q} --spec-json {params.spec:q}"
+        " --premise {input.premise:q} --md {output.md:q} --csv {output.csv:q} > {log:q} 2>&1"
 
 
 rule calibrations:

@@ -25,9 +25,9 @@ rule figure:
     log:
         f"{OUT}/{{scale}}/logs/figure/{{figure}}.log",
     shell:
-        "{PYTHON} -m pipeline.plot --aggregated {input.csv} --metric {params.metric}"
-        " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
-        " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.plot --aggregated {input.csv:q} --metric {params.metric:q}"
+        " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs:q}"
+        " --labels-json {params.labels:q} --pdf {output.pdf:q} --png {output.png:q} > {log:q} 2>&1"
 
 
 def shipped_only(path):
@@ -59,5 +59,5 @@ rule paper_figure:
         "results/full/logs/paper_figure/{figure}.log",
     localrule: True
     shell:
-        "{PYTHON} -m pipeline.atomic copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
-        " {input.inputs:q} {output.inputs:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.atomic copy {input.pdf:q} {output.pdf:q} {input.png:q} {output.png:q}"
+        " {input.inputs:q} {output.inputs:q} > {log:q} 2>&1"

@@ -59,4 +59,4 @@ rule manifest:
         name=one_of([*DEFAULT_PLAN.figures, *DEFAULT_PLAN.studies, *DEFAULT_PLAN.sweeps, *DEFAULT_PLAN.calibrations]),
     localrule: True
     shell:
-        "printf '%s\\n' {params.manifest:q} | {PYTHON} -m pipeline.atomic write {output:q} - > {log} 2>&1"
+        "printf '%s\\n' {params.manifest:q} | {PYTHON:q} -m pipeline.atomic write {output:q} - > {log:q} 2>&1"

@@ -23,5 +23,5 @@ rule premise:
         f"{OUT}/{{scale}}/logs/premise.log",
     threads: 1
     shell:
-        "{PYTHON} -m maprops.cli premise --specs {SPECS:q} --episodes {params.episodes} --seed 0"
-        " --csv {output:q} > {log} 2>&1"
+        "{PYTHON:q} -m maprops.cli premise --specs {SPECS:q} --episodes {params.episodes:q} --seed 0"
+        " --csv {output:q} > {log:q} 2>&1"

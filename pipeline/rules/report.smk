@@ -41,8 +41,8 @@ rule report:
     log:
         f"{OUT}/{{scale}}/logs/report.log",
     shell:
-        "{PYTHON} -m pipeline.report --specs {SPECS:q} --scale {wildcards.scale}"
-        " --out-root {OUT:q} --out {output:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.report --specs {SPECS:q} --scale {wildcards.scale:q}"
+        " --out-root {OUT:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule paper_report:
@@ -55,4 +55,4 @@ rule paper_report:
         "results/full/logs/paper_report.log",
     localrule: True
     shell:
-        "{PYTHON} -m pipeline.atomic copy {input:q} {output:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.atomic copy {input:q} {output:q} > {log:q} 2>&1"

@@ -15,4 +15,4 @@ rule slopes:
     wildcard_constraints:
         figure=one_of(DEFAULT_PLAN.slope_figures),
     shell:
-        "{PYTHON} -m pipeline.slopes --manifest {input.manifest:q} --out {output} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.slopes --manifest {input.manifest:q} --out {output:q} > {log:q} 2>&1"

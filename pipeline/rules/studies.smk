@@ -17,8 +17,8 @@ rule study_aggregate:
     log:
         f"{OUT}/{{scale}}/logs/study_aggregate/{{study}}.log",
     shell:
-        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv}"
-        " --seeds-out {output.seeds} --steps-out {output.steps} --inputs-out {output.inputs} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.aggregate --manifest {input.manifest:q} --out {output.csv:q}"
+        " --seeds-out {output.seeds:q} --steps-out {output.steps:q} --inputs-out {output.inputs:q} > {log:q} 2>&1"
 
 
 def study_figure(wc):
@@ -46,9 +46,9 @@ rule study_figure:
     log:
         f"{OUT}/{{scale}}/logs/study_figure/{{study}}.log",
     shell:
-        "{PYTHON} -m pipeline.plot --aggregated {input.csv} --metric {params.metric}"
-        " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs}"
-        " --labels-json {params.labels:q} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.plot --aggregated {input.csv:q} --metric {params.metric:q}"
+        " --title {params.title:q} --ylabel {params.ylabel:q} --inputs {input.inputs:q}"
+        " --labels-json {params.labels:q} --pdf {output.pdf:q} --png {output.png:q} > {log:q} 2>&1"
 
 
 rule study_table:
@@ -68,6 +68,6 @@ rule study_table:
     log:
         f"{OUT}/{{scale}}/logs/study_table/{{study}}.log",
     shell:
-        "{PYTHON} -m pipeline.study_table --seeds {input.seeds} --settings-json {params.settings:q}"
-        " --metric {params.metric} --title {params.title:q} --sampler-labels-json {params.labels:q}"
-        " --out {output} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.study_table --seeds {input.seeds:q} --settings-json {params.settings:q}"
+        " --metric {params.metric:q} --title {params.title:q} --sampler-labels-json {params.labels:q}"
+        " --out {output:q} > {log:q} 2>&1"

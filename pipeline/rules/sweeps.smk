@@ -12,7 +12,7 @@ rule sweep_curves:
     log:
         f"{OUT}/{{scale}}/logs/sweep_curves/{{sweep}}.log",
     shell:
-        "{PYTHON} -m pipeline.aggregate --manifest {input.manifest:q} --out {output} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.aggregate --manifest {input.manifest:q} --out {output:q} > {log:q} 2>&1"
 
 
 checkpoint sweep:
@@ -28,4 +28,4 @@ checkpoint sweep:
     log:
         f"{OUT}/{{scale}}/logs/sweep/{{sweep}}.log",
     shell:
-        "{PYTHON} -m pipeline.sweep --curves {input.curves} --settings-json {params.settings:q} --out {output} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.sweep --curves {input.curves:q} --settings-json {params.settings:q} --out {output:q} > {log:q} 2>&1"

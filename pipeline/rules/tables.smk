@@ -13,4 +13,4 @@ rule tables:
         "results/logs/tables.log",
     localrule: True
     shell:
-        "{PYTHON} -m pipeline.tables --specs {SPECS:q} --out-dir paper_figs > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.tables --specs {SPECS:q} --out-dir paper_figs > {log:q} 2>&1"

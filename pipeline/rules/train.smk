@@ -17,7 +17,7 @@ rule run_spec:
         "results/{scale}/logs/run_spec/{run_id}.log",
     localrule: True
     shell:
-        "{PYTHON} -m pipeline.atomic write {output:q} {params.spec:q} > {log} 2>&1"
+        "{PYTHON:q} -m pipeline.atomic write {output:q} {params.spec:q} > {log:q} 2>&1"
 
 
 rule train:
@@ -38,9 +38,9 @@ rule train:
         runtime=lambda wc, attempt: train_runtime_minutes(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
         mem_mb=lambda wc, attempt: train_mem_mb(plan(wc.scale).runs[wc.run_id], block_seeds(wc), attempt),
         cpus_per_task=1,
-    # On failure the log's last lines (e.g. the seed, iteration and step of a NaN) are echoed to
-    # Snakemake's console, not only left in the log file.
+    # exec: the job's PID is the trainer itself, so killing it stops the training (no orphan left
+    # behind a shell). The trainer writes its own log and, on failure, echoes the log's last lines
+    # (e.g. the seed, iteration and step of a NaN) to Snakemake's console.
     shell:
-        "{PYTHON} -m maprops.cli train --run-spec {input.spec} --seeds {wildcards.lo}-{wildcards.hi}"
-        " --out {output} > {log} 2>&1"
-        " || {{ status=$?; echo 'last lines of {log}:' >&2; tail -n 15 {log} >&2; exit $status; }}"
+        "exec {PYTHON:q} -m maprops.cli train --run-spec {input.spec:q} --seeds {wildcards.lo:q}-{wildcards.hi:q}"
+        " --out {output:q} --log {log:q}"
