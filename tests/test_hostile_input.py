@@ -217,5 +217,8 @@ def test_an_unwritable_output_tree_is_one_line(tmp_path):
         snakemake_command(workdir, "-n", "--cores", "1", "paper_figs/fig11.pdf"), capture_output=True, text=True, cwd=workdir
     )
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 1 and "snakemake: cannot write the output tree results/ (results: Not a directory (a file is in the way))" in out
+    assert (
+        proc.returncode == 1
+        and "snakemake: cannot write the output tree results/ (results: Not a directory (a file is in the way))" in out
+    )
     assert "Traceback" not in out
