@@ -10,8 +10,19 @@ import argparse
 import sys
 
 
+DESCRIPTION = (
+    "maprops: reproduce MA-PROPS (Corrado & Hanna) from YAML specs. Check specs (validate), train a block of "
+    "seeds (train), see where a result came from (show), forecast a target's cost (plan), compare the record "
+    "with this checkout (verify), copy a build into the record (publish), and look at a game's policy gradients "
+    "(gradient) or the Appendix E premise (premise)."
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="maprops", description=__doc__)
+    import maprops
+
+    parser = argparse.ArgumentParser(prog="maprops", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"maprops {maprops.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_validate = sub.add_parser("validate", help="check spec files; print FILE:LINE: field: message")

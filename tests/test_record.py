@@ -167,3 +167,15 @@ def test_verify_and_publish_refuse_bad_requests_in_one_line(recorded, capsys, mo
     bad.write_text(yaml.safe_dump({"check": []}))
     assert main(["verify", "--sample", str(bad)]) == 2
     assert "not a sample file" in capsys.readouterr().err
+
+
+def test_the_cli_says_its_version_and_its_help_is_plain_text(capsys):
+    import maprops
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"maprops {maprops.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "verify" in text and "publish" in text and "``" not in text and ":mod:" not in text
