@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 DESCRIPTION = (
     "maprops: reproduce MA-PROPS (Corrado & Hanna) from YAML specs. Check specs (validate), train a block of "
     "seeds (train), see where a result came from (show), forecast a target's cost (plan), compare the record "
