@@ -10,9 +10,11 @@ reference the adaptive samplers should beat.
 What the table cannot say comes in ``--labels-json`` (pipeline/expand.py, ``Plan.plot_labels``):
 the x-axis quantity (samples collected in fixed-target figures), which result column each panel
 plots (TV or KL: panels with different metrics get their own y-scale and y-label), and the
-scale's name when it is below full scale, drawn on the canvas with the seeds per curve; for a
-rate figure (docs/rate.md), ``axes: loglog`` and the ``slopes`` table (pipeline/slopes.py), whose
-fitted slope and CI per curve are written inside each panel in the sampler's colour.
+scale; every figure states under its title the scale, the seeds per curve and what the band and
+the dotted curves are; for a rate figure (docs/rate.md), ``axes: loglog`` and the ``slopes``
+table (pipeline/slopes.py), whose fitted slope and CI per curve go in a table under the panels,
+a row per sampler in its colour. Each part of the canvas (heading, panels, slopes, legend) gets
+the height it needs, so constrained layout never squeezes the panels.
 
 Usage (from the repo root; the Snakefile's ``figure`` rule does this)::
 
@@ -98,13 +100,18 @@ def draw_panel(ax, curves: pd.DataFrame, shadows: pd.DataFrame) -> None:
 
 def set_loglog(ax, steps) -> None:
     """Both axes logarithmic, ticks written as plain numbers (0.05, not 5 x 10^-2): x at the
-    plotted checkpoints (every other one when there are many), y at 1, 2, 5 x 10^k, or at every
+    powers of two the checkpoints span (else at the checkpoints, every other one when there are
+    many), y at 1, 2, 5 x 10^k, or at every
     digit when the panel spans too little of a decade for three of those, or at three rounded
     values when it spans too little even for that."""
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     steps = sorted(set(int(s) for s in steps))
-    ticks = steps if len(steps) <= 5 else steps[:: -(-len(steps) // 5)]
+    powers = [2**k for k in range(steps[0].bit_length() - 1, steps[-1].bit_length()) if steps[0] <= 2**k <= steps[-1]]
+    if len(powers) >= 2:  # evenly spaced on the log axis, whatever the checkpoints' spacing
+        ticks = powers if len(powers) <= 6 else powers[:: -(-len(powers) // 6)]
+    else:
+        ticks = steps if len(steps) <= 5 else steps[:: -(-len(steps) // 5)]
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     low, high = ax.get_ylim()
@@ -120,23 +127,35 @@ def set_loglog(ax, steps) -> None:
     ax.set_ylim(low, high)
 
 
-def annotate_slopes(ax, slopes: pd.DataFrame) -> None:
-    """Each curve's fitted slope and 95% CI, one line per sampler in its colour, under the
-    panel's x-label: inside the axes they would cover the steepest curves' ends."""
+def draw_slope_table(subfig, slopes: pd.DataFrame, panels: pd.DataFrame) -> None:
+    """Each curve's fitted slope with its 95% CI in a table under the panels: a row per sampler
+    (its label in its colour), a column per panel. Inside or beside the panels the numbers of
+    many samplers would cover curves or run into the next panel."""
     order = [s for s in SAMPLER_STYLE if s in set(slopes["sampler"])]
-    for k, sampler in enumerate(order):
-        row = slopes[slopes["sampler"] == sampler].iloc[0]
-        ax.annotate(
-            slope_text(sampler, row["slope"], row["ci_low"], row["ci_high"]),
-            xy=(0.5, 0.0),
-            xycoords=ax.xaxis.label,
-            xytext=(0, -2 - 9.5 * k),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=7.5,
-            color=SAMPLER_STYLE[sampler].color,
-        )
+    cells = []
+    for sampler in order:
+        row = []
+        for panel in panels["panel"]:
+            hit = slopes[(slopes["sampler"] == sampler) & (slopes["panel"] == panel)]
+            row.append("—" if hit.empty else slope_text(sampler, *hit.iloc[0][["slope", "ci_low", "ci_high"]]).split(": ", 1)[1])
+        cells.append(row)
+    ax = subfig.subplots()
+    ax.axis("off")
+    table = ax.table(
+        cellText=cells,
+        rowLabels=[SAMPLER_STYLE[s].label for s in order],
+        colLabels=list(panels["panel_title"]),
+        loc="center",
+        cellLoc="center",
+        edges="horizontal",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7.5)
+    for (row, column), cell in table.get_celld().items():
+        if row > 0:
+            cell.get_text().set_color(SAMPLER_STYLE[order[row - 1]].color)
+        if column == -1:
+            cell.get_text().set_horizontalalignment("right")
 
 
 def check_slopes(slopes: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -156,21 +175,22 @@ def metric_rows(table: pd.DataFrame, metric: str, required, what: str = "") -> p
 
 
 def slopes_note(slopes: pd.DataFrame) -> str:
-    """What the numbers in the panels are, for the legend's title."""
+    """What the table under the panels holds."""
     first, last = int(slopes["first_step"].min()), int(slopes["last_step"].max())
-    return f"Under each panel: least-squares slope of log(mean error) on log(samples), {first}-{last} samples [95% bootstrap CI over seeds]"
+    return f"Least-squares slope of log(mean error) on log(samples), {first}-{last} samples [95% bootstrap CI over seeds]"
 
 
-def seeds_note(curves: pd.DataFrame, scale: str | None) -> str:
-    """``scale: smoke, 3 seeds per curve`` below full scale (``scale`` given), else nothing: a
-    reduced figure must not pass for the paper's."""
-    if not scale:
-        return ""
-    if "n_seeds" not in curves:
-        return f"scale: {scale}"
-    low, high = int(curves["n_seeds"].min()), int(curves["n_seeds"].max())
-    seeds = f"{low} seeds" if low == high else f"{low}-{high} seeds"
-    return f"scale: {scale}, {seeds} per curve"
+def seeds_note(curves: pd.DataFrame, scale: str | None, shadows: bool) -> str:
+    """What every figure says under its title: its scale and seeds per curve (a reduced figure
+    must not pass for the paper's), what the band is, and what the dotted curves are."""
+    parts = [f"scale: {scale or 'full'}"]
+    if "n_seeds" in curves:
+        low, high = int(curves["n_seeds"].min()), int(curves["n_seeds"].max())
+        parts[0] += f", {low if low == high else f'{low}-{high}'} seeds per curve"
+    parts.append("shaded: 95% bootstrap CI over seeds")
+    if shadows:
+        parts.append("dotted, hollow markers: each sampler's shadow on-policy buffer")
+    return "; ".join(parts)
 
 
 def legend_columns(labels: list[str], width: float) -> int:
@@ -223,13 +243,25 @@ def plot_figure(
         n_rows, n_columns = len(settings), len(panels)
     else:
         n_rows, n_columns = grid_shape(len(panels))
+    handles = legend_handles(set(curves["sampler"]), set(shadows["sampler"]))
     width = max(PANEL_SIZE[0] * n_columns, MIN_WIDTH)
-    fig, axes = plt.subplots(
+    ncols = legend_columns([h.get_label() for h in handles], width)
+    chars = int(width * 72 / (TITLE_FONTSIZE * 0.6))  # a long title wraps instead of running off a narrow canvas
+    heading = [*textwrap.wrap(title, chars), *textwrap.wrap(seeds_note(curves, scale, not shadows.empty), chars)]
+    slope_rows = len(set(slopes["sampler"])) + 1 if slopes is not None and not slopes.empty else 0
+    # every part gets the height it needs, so constrained layout never has to squeeze panels
+    panels_height = PANEL_SIZE[1] * n_rows
+    table_height = 0.2 * slope_rows + 0.35 if slope_rows else 0.0
+    legend_height = 0.24 * math.ceil(len(handles) / ncols) + 0.3
+    fig = plt.figure(layout="constrained", figsize=(width, panels_height + table_height + legend_height + 0.22 * len(heading)))
+    if slope_rows:
+        top, bottom = fig.subfigures(2, 1, height_ratios=[panels_height, table_height])
+    else:
+        top, bottom = fig, None
+    axes = top.subplots(
         n_rows,
         n_columns,
         squeeze=False,
-        layout="constrained",
-        figsize=(width, PANEL_SIZE[1] * n_rows + 1.4),
         sharey=False if loglog else ("col" if settings else False) if mixed else True,
     )
     for row, setting in enumerate(settings or [None]):
@@ -240,8 +272,6 @@ def plot_figure(
             draw_panel(ax, in_row[in_row["panel"] == panel.panel], shadows_in_row[shadows_in_row["panel"] == panel.panel])
             if loglog:
                 set_loglog(ax, in_row[in_row["panel"] == panel.panel]["step"])
-            if slopes is not None and setting is None:
-                annotate_slopes(ax, slopes[slopes["panel"] == panel.panel])
             if setting is None or row == 0:
                 ax.set_title(panel.panel_title, fontsize=10)
             row_label = setting.replace(", ", "\n") if setting is not None and column == 0 else ""
@@ -252,15 +282,14 @@ def plot_figure(
         ax.set_visible(False)
     for column in axes.T:  # under each column's lowest panel: a figure-wide label would sit below the legend
         [ax for ax in column if ax.get_visible()][-1].set_xlabel(xlabel, fontsize=9)
+    if bottom is not None:
+        draw_slope_table(bottom, slopes, panels)
+        bottom.suptitle(slopes_note(slopes), fontsize=8)
 
-    chars = int(width * 72 / (TITLE_FONTSIZE * 0.6))  # a long title wraps instead of running off a narrow canvas
-    fig.suptitle("\n".join(filter(None, [textwrap.fill(title, chars), seeds_note(curves, scale)])), fontsize=TITLE_FONTSIZE)
+    fig.suptitle("\n".join(heading), fontsize=TITLE_FONTSIZE)
     if not mixed:
-        fig.supylabel(ylabel, fontsize=10)
-    handles = legend_handles(set(curves["sampler"]), set(shadows["sampler"]))
-    ncols = legend_columns([h.get_label() for h in handles], width)
-    note = slopes_note(slopes) if slopes is not None and not slopes.empty else None
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=9, title=note, title_fontsize=8)
+        top.supylabel(ylabel, fontsize=10)
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, fontsize=9)
     save(fig, pdf_path, png_path, provenance)
 
 

@@ -189,12 +189,13 @@ def test_panels_with_different_metrics_get_their_own_scale_and_label(monkeypatch
     assert a.get_xlabel() == "Environment steps"
 
 
-def test_below_full_scale_the_canvas_names_scale_and_seeds(monkeypatch, tmp_path):
+def test_every_figure_names_its_scale_seeds_and_band(monkeypatch, tmp_path):
     kept = capture_figure(monkeypatch)
     plot_figure(synthetic_table(2), "joint_sampling_error", "Title", "y", tmp_path / "f.pdf", tmp_path / "f.png", scale="smoke")
-    assert kept[0].get_suptitle().endswith("scale: smoke, 3 seeds per curve")
+    heading = kept[0].get_suptitle().replace("\n", " ")
+    assert "scale: smoke, 3 seeds per curve; shaded: 95% bootstrap CI over seeds" in heading
     plot_figure(synthetic_table(2), "joint_sampling_error", "Title", "y", tmp_path / "f.pdf", tmp_path / "f.png")
-    assert kept[1].get_suptitle() == "Title"
+    assert kept[1].get_suptitle().startswith("Title\nscale: full, 3 seeds per curve; shaded: 95% bootstrap")
 
 
 def test_cli_reads_labels_json(tmp_path, monkeypatch):

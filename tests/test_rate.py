@@ -172,7 +172,7 @@ def test_fig_rate_spec_and_its_runs():
     spec = library.figure("fig_rate")
     assert (spec.axes, spec.fit_slope, spec.checkpoint_spacing) == ("loglog", True, "geometric")
     assert spec.checkpoint_steps() == GEOMETRIC
-    assert set(spec.samplers) >= {"on_policy", "props", "ma_props"} and spec.seeds == 100
+    assert set(spec.samplers) >= {"on_policy", "props", "ma_props"} and spec.seeds.count == 100
     for cell in library.cells("fig_rate", "full"):
         assert (cell.run.total_steps, cell.run.eval_every, cell.run.fixed_target) == (4096, 16, True)
         assert cell.run.game.sampling_error == "tv"
@@ -307,16 +307,19 @@ def test_loglog_figure_shows_each_panels_slopes(tmp_path, monkeypatch):
             table, "joint_sampling_error", "t", "y", tmp_path / "f.pdf", tmp_path / "f.png", axes_scale="loglog", slopes=fits
         )
     assert not [w for w in caught if "layout" in str(w.message).lower()]
-    axes = [ax for ax in kept[0].axes if ax.get_visible()]
+    axes = [ax for ax in kept[0].subfigs[0].axes if ax.get_visible()]
     assert all(ax.get_xscale() == "log" and ax.get_yscale() == "log" for ax in axes)
     assert [t.get_text() for t in axes[0].get_xticklabels()][:2] == ["16", "64"]
-    texts = [t.get_text() for t in axes[1].texts]
-    assert texts == [
-        "On-policy: \u22120.50 [\u22120.52, \u22120.48]",
-        "PROPS: \u22120.50 [\u22120.52, \u22120.48]",
-        "MA-PROPS: \u22121.00 [\u22121.02, \u22120.98]",
+    table_figure = kept[0].subfigs[1]  # the slopes: a table under the panels, a column per panel
+    cells = table_figure.axes[0].tables[0].get_celld()
+    assert [cells[(r, -1)].get_text().get_text() for r in (1, 2, 3)] == ["On-policy", "PROPS", "MA-PROPS"]
+    assert cells[(0, 1)].get_text().get_text() == axes[1].get_title()
+    assert [cells[(r, 1)].get_text().get_text() for r in (1, 2, 3)] == [
+        "\u22120.50 [\u22120.52, \u22120.48]",
+        "\u22120.50 [\u22120.52, \u22120.48]",
+        "\u22121.00 [\u22121.02, \u22120.98]",
     ]
-    assert "16-4096 samples" in kept[0].legends[0].get_title().get_text()
+    assert "16-4096 samples" in table_figure.get_suptitle()
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
 
 
