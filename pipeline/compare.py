@@ -17,11 +17,13 @@ The CI is the percentile bootstrap's, computed one of two ways:
   n-fold convolution of the values' frequencies, computed with the FFT, and the CI is read off it
   with no random numbers at all. Neither numpy nor scipy computes exact bootstrap distributions
   (``scipy.stats.bootstrap`` resamples), hence the code below;
-- **Monte Carlo** otherwise (sampling errors are continuous), with 50,000 resamples from a
-  generator seeded by the names of what is compared, so a table is byte-identical on rebuild.
+- **Monte Carlo** otherwise (sampling errors are continuous), with up to 50,000 resamples from
+  a generator seeded by the names of what is compared, so a table is byte-identical on rebuild.
   Each bound carries its Monte Carlo uncertainty (the spread of the order statistics around the
   percentile, :attr:`Estimate.bands`): a verdict whose threshold lies inside it is *borderline*,
-  i.e. another random draw could have decided it the other way.
+  i.e. another random draw could have decided it the other way. Given the ``thresholds`` a
+  verdict will compare the bounds with, resampling stops early (in steps of 5,000) once no
+  threshold lies within any bound's band: more resamples would not change what the CI decides.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ RESAMPLES = 50000
 MAX_LATTICE = 10**4  # a lattice finer than 1/10,000 is treated as continuous
 MAX_SUPPORT = 2**21  # largest convolution support computed exactly (about 0.1 s)
 MC_BAND_Z = 3.0  # a bound's Monte Carlo band: +- 3 standard errors of its order statistic
+STOP_BAND_Z = 6.0  # resampling may stop early once every threshold is this far from the bounds
+MIN_RESAMPLES = 10000
 CHUNK = 5000  # resamples drawn at once (memory: CHUNK x seeds)
 
 
@@ -153,15 +157,30 @@ def _resampled_means(values: np.ndarray, rng: np.random.Generator, resamples: in
     return np.concatenate(parts)
 
 
-def _percentile_ci(stats: np.ndarray) -> tuple[float, float, tuple]:
+def _monte_carlo_ci(draw, resamples: int, thresholds: tuple[float, ...]) -> tuple[float, float, tuple]:
+    """Percentile CI of ``draw(k)`` (k resampled statistics at a time), drawing CHUNK at a time
+    up to ``resamples``; from MIN_RESAMPLES on it stops once no threshold lies within either
+    bound's wide band (STOP_BAND_Z standard errors: an early stop that another draw would not
+    make is then a one-in-millions event, which the seed-stability test of the record checks)."""
+    stats = np.zeros(0)
+    while len(stats) < resamples:
+        stats = np.concatenate([stats, draw(min(CHUNK, resamples - len(stats)))])
+        if thresholds and len(stats) >= MIN_RESAMPLES and len(stats) < resamples:
+            *_, wide = _percentile_ci(stats, STOP_BAND_Z)
+            if not any(lo <= t <= hi for lo, hi in wide for t in thresholds):
+                break
+    return _percentile_ci(stats)
+
+
+def _percentile_ci(stats: np.ndarray, z: float = MC_BAND_Z) -> tuple[float, float, tuple]:
     """Percentile CI of resampled statistics and each bound's Monte Carlo band: the order
-    statistics MC_BAND_Z binomial standard errors either side of the percentile's rank."""
+    statistics ``z`` binomial standard errors either side of the percentile's rank."""
     stats = np.sort(stats)
     b = len(stats)
     low, high = np.percentile(stats, CI_PERCENTILES)
     bands = []
     for q in CI_PERCENTILES:
-        rank, spread = q / 100 * (b - 1), MC_BAND_Z * math.sqrt(b * q / 100 * (1 - q / 100))
+        rank, spread = q / 100 * (b - 1), z * math.sqrt(b * q / 100 * (1 - q / 100))
         bands.append((float(stats[max(0, math.floor(rank - spread))]), float(stats[min(b - 1, math.ceil(rank + spread))])))
     return float(low), float(high), tuple(bands)
 
@@ -169,9 +188,9 @@ def _percentile_ci(stats: np.ndarray) -> tuple[float, float, tuple]:
 # --------------------------------------------------------------------------- the estimates
 
 
-def mean_ci(values, rng: np.random.Generator, resamples: int = RESAMPLES) -> Estimate:
+def mean_ci(values, rng: np.random.Generator, resamples: int = RESAMPLES, thresholds: tuple[float, ...] = ()) -> Estimate:
     """Mean over seeds and its percentile bootstrap CI (also for paired per-seed differences):
-    exact for lattice data, else Monte Carlo with ``rng``."""
+    exact for lattice data, else Monte Carlo with ``rng`` (``thresholds``: see the module)."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) == 0:
         raise ValueError("no seeds to estimate from")
@@ -180,11 +199,11 @@ def mean_ci(values, rng: np.random.Generator, resamples: int = RESAMPLES) -> Est
     exact = exact_mean_ci(values, scale) if scale else None
     if exact is not None:
         return Estimate(mean, *exact, len(values))
-    low, high, bands = _percentile_ci(_resampled_means(values, rng, resamples))
+    low, high, bands = _monte_carlo_ci(lambda k: _resampled_means(values, rng, k), resamples, thresholds)
     return Estimate(mean, low, high, len(values), bands)
 
 
-def difference_ci(a, b, rng: np.random.Generator, resamples: int = RESAMPLES) -> Estimate:
+def difference_ci(a, b, rng: np.random.Generator, resamples: int = RESAMPLES, thresholds: tuple[float, ...] = ()) -> Estimate:
     """``mean(a) - mean(b)`` for two independent groups of seeds, each resampled on its own:
     exact for lattice data of equal group sizes, else Monte Carlo with ``rng``."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -195,6 +214,5 @@ def difference_ci(a, b, rng: np.random.Generator, resamples: int = RESAMPLES) ->
     exact = exact_difference_ci(a, b, scale) if scale else None
     if exact is not None:
         return Estimate(value, *exact, min(len(a), len(b)))
-    diffs = _resampled_means(a, rng, resamples) - _resampled_means(b, rng, resamples)
-    low, high, bands = _percentile_ci(diffs)
+    low, high, bands = _monte_carlo_ci(lambda k: _resampled_means(a, rng, k) - _resampled_means(b, rng, k), resamples, thresholds)
     return Estimate(value, low, high, min(len(a), len(b)), bands)

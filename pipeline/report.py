@@ -198,10 +198,11 @@ def compare_outcome(
 
     def judge(va: pd.Series, vb: pd.Series, *names) -> tuple[Estimate, Judgement]:
         margin = None if margin_spec is None else margin_spec.of(float(vb.mean()))
+        decides = (0.0, *(() if margin is None else (-margin, margin)), *(() if claim.magnitude is None else (claim.magnitude,)))
         if shadow:
-            estimate = mean_ci((va - vb).dropna().to_numpy(), rng(*names))
+            estimate = mean_ci((va - vb).dropna().to_numpy(), rng(*names), thresholds=decides)
         else:
-            estimate = difference_ci(va.to_numpy(), vb.to_numpy(), rng(*names))
+            estimate = difference_ci(va.to_numpy(), vb.to_numpy(), rng(*names), thresholds=decides)
         return estimate, judge_difference(estimate, rule.direction == "higher", margin, claim.magnitude)
 
     seeds = f"{len(a.index.unique(0))} paired seeds" if shadow else f"{len(a.index.unique(0))} vs {len(b.index.unique(0))} seeds"
@@ -224,7 +225,7 @@ def threshold_outcome(rows, rule, sampler: str, panel: str, metric: str, statist
             values, lambda v, step: (e := mean_ci(v.to_numpy(), rng(step)), judge_threshold(e, bound, above))
         )
         return Outcome(label, estimate, f"{len(values.index.unique(0))} seeds", judgement, False, detail)
-    estimate = mean_ci(values.to_numpy(), rng())
+    estimate = mean_ci(values.to_numpy(), rng(), thresholds=(bound,))
     return Outcome(label, estimate, f"{len(values)} seeds", judge_threshold(estimate, bound, above), False)
 
 

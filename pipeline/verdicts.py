@@ -14,9 +14,9 @@ Verdicts:
   paper's experiments assume, or no run of any compared sampler ever succeeds;
 - **not run**: the results do not exist yet.
 
-A verdict whose deciding CI bound is within Monte Carlo error of its threshold
-(:meth:`pipeline.compare.Estimate.near`) is marked *borderline*: another random draw could have
-decided it the other way. CIs of success rates are exact (no draw at all).
+Monte Carlo CIs are judged widened by their bands (:func:`outer_bounds`), so no verdict rests on
+the luck of one draw; one that the plain CI would have decided otherwise is inconclusive and
+marked *borderline*. CIs of success rates are exact (no draw at all).
 """
 
 from __future__ import annotations
@@ -71,40 +71,55 @@ def seeds_needed(estimate: Estimate, thresholds: list[float], margin: float | No
     return math.ceil(max(min(finite), estimate.n + 1)) if finite else None
 
 
+def _decide_difference(low: float, high: float, higher: bool, margin, magnitude) -> tuple[str, str]:
+    if higher and high < 0 or not higher and low > 0:
+        return NOT_REPRODUCED, f"CI {'below' if higher else 'above'} 0"
+    if margin is not None and -margin < low and high < margin:
+        return NO_DIFFERENCE, f"inside ±{_short(margin)}"
+    if magnitude is not None and (higher and high < magnitude or not higher and low > magnitude):
+        return NOT_REPRODUCED, f"excludes the claimed {magnitude:+g}"
+    if higher and low > 0 or not higher and high < 0:
+        return REPRODUCED, f"CI {'above' if higher else 'below'} 0"
+    return INCONCLUSIVE, "CI contains 0"
+
+
+def outer_bounds(estimate: Estimate) -> tuple[float, float]:
+    """The CI widened by its Monte Carlo bands (the CI itself when exact): a verdict decided on
+    these holds for any draw, so a bound within Monte Carlo error of a threshold cannot decide."""
+    if estimate.bands is None:
+        return estimate.low, estimate.high
+    return estimate.bands[0][0], estimate.bands[1][1]
+
+
 def judge_difference(estimate: Estimate, higher: bool, margin: float | None = None, magnitude: float | None = None) -> Judgement:
     """A difference claimed above 0 (``higher``) or below it, with an optional equivalence
-    ``margin`` (>0, the metric's units) and claimed ``magnitude`` (signed as the direction)."""
-    low, high = estimate.low, estimate.high
-    if higher and high < 0 or not higher and low > 0:
-        return Judgement(
-            NOT_REPRODUCED, f"CI {'below' if higher else 'above'} 0", estimate.near("high" if higher else "low", 0.0)
-        )
-    if margin is not None and -margin < low and high < margin:
-        near = estimate.near("low", -margin) or estimate.near("high", margin)
-        return Judgement(NO_DIFFERENCE, f"inside ±{_short(margin)}", near)
-    if magnitude is not None and (higher and high < magnitude or not higher and low > magnitude):
-        bound = "high" if higher else "low"
-        return Judgement(NOT_REPRODUCED, f"excludes the claimed {magnitude:+g}", estimate.near(bound, magnitude))
-    if higher and low > 0 or not higher and high < 0:
-        return Judgement(REPRODUCED, f"CI {'above' if higher else 'below'} 0", estimate.near("low" if higher else "high", 0.0))
+    ``margin`` (>0, the metric's units) and claimed ``magnitude`` (signed as the direction).
+    Decided on the CI widened by its Monte Carlo bands; where the plain CI would decide
+    otherwise the verdict is inconclusive and marked borderline."""
+    verdict, reason = _decide_difference(*outer_bounds(estimate), higher, margin, magnitude)
+    plain, _ = _decide_difference(estimate.low, estimate.high, higher, margin, magnitude)
+    borderline = plain != verdict
+    if verdict != INCONCLUSIVE:
+        return Judgement(verdict, reason, borderline)
     thresholds = [0.0] + ([magnitude] if magnitude is not None else [])
-    return Judgement(INCONCLUSIVE, "CI contains 0", False, seeds_needed(estimate, thresholds, margin))
+    return Judgement(INCONCLUSIVE, reason, borderline, seeds_needed(estimate, thresholds, margin))
+
+
+def _decide_threshold(low: float, high: float, bound: float, above: bool) -> tuple[str, str]:
+    if above and low >= bound or not above and high <= bound:
+        return REPRODUCED, f"CI {'at or above' if above else 'at or below'} {bound:g}"
+    if above and high < bound or not above and low > bound:
+        return NOT_REPRODUCED, f"CI {'below' if above else 'above'} {bound:g}"
+    return INCONCLUSIVE, f"CI contains {bound:g}"
 
 
 def judge_threshold(estimate: Estimate, bound: float, above: bool) -> Judgement:
-    """A mean claimed at least (``above``) or at most ``bound``; touching it counts."""
-    low, high = estimate.low, estimate.high
-    if above and low >= bound or not above and high <= bound:
-        return Judgement(
-            REPRODUCED,
-            f"CI {'at or above' if above else 'at or below'} {bound:g}",
-            estimate.near("low" if above else "high", bound),
-        )
-    if above and high < bound or not above and low > bound:
-        return Judgement(
-            NOT_REPRODUCED, f"CI {'below' if above else 'above'} {bound:g}", estimate.near("high" if above else "low", bound)
-        )
-    return Judgement(INCONCLUSIVE, f"CI contains {bound:g}", False, seeds_needed(estimate, [bound], None))
+    """A mean claimed at least (``above``) or at most ``bound``; touching it counts. Decided as
+    :func:`judge_difference` is, on the CI widened by its Monte Carlo bands."""
+    verdict, reason = _decide_threshold(*outer_bounds(estimate), bound, above)
+    plain, _ = _decide_threshold(estimate.low, estimate.high, bound, above)
+    seeds = seeds_needed(estimate, [bound], None) if verdict == INCONCLUSIVE else None
+    return Judgement(verdict, reason, plain != verdict, seeds)
 
 
 def _short(x: float) -> str:
