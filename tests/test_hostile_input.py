@@ -114,6 +114,8 @@ def test_names_that_could_reach_a_shell_are_refused_and_nothing_runs(tmp_path, c
         f"{spec}: file name {name!r}: a spec name may only contain letters, digits, '_', '-' and '.', "
         "and may not start with '-' or '.'"
     ]
+    if name != "fig;touch PWNED;":
+        return  # through Snakemake once: the same check stops every name
     before = sorted(p for p in workdir.rglob("*") if ".snakemake" not in p.parts)
     proc = subprocess.run(
         snakemake_command(workdir, "--cores", "1", "--config", "scale=smoke"), capture_output=True, text=True, cwd=workdir

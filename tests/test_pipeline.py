@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_workflow, snakemake_command
+from tests.helpers import copy_workflow, snakemake_command, tiny_figure
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE = "fig5_matrix"  # 5 panels x 3 samplers: the smallest real paper figure
@@ -138,13 +138,18 @@ def test_figure_and_table_record_the_results_that_fed_them(built):
 
 
 def test_seed_block_size_does_not_change_the_aggregate(built):
-    """``seed_block: auto`` (the shipped figures' setting) against the explicit 3-seed blocks of
-    the smoke scale: other processes, same numbers, byte for byte. Smoke jobs take seconds, so
-    the copy's split floor is lowered to let ``auto`` split them on many cores."""
-    workdir, config = built
+    """``seed_block: auto`` (the shipped figures' setting) against explicit 3-seed blocks: other
+    processes, same numbers, byte for byte. On a one-panel figure (3 cells, 9 one-seed jobs);
+    smoke jobs take seconds, so the copy's split floor is lowered to let ``auto`` split them."""
+    workdir, _ = built
     scales, resources = workdir / "specs/scales.yaml", workdir / "pipeline/resources.py"
+    figure = workdir / "specs/figures/tiny_blocks.yaml"
     original, model = scales.read_text(), resources.read_text()
-    assert "seed_block: auto" in (workdir / f"specs/figures/{FIGURE}.yaml").read_text()
+    figure.write_text(
+        tiny_figure("on_policy, props, ma_props", 3, "  - {game: nonconflict_19, variant: modified, title: G}\n")
+        .replace("figure: tiny", "figure: tiny_blocks")
+        .replace("seed_block: 3", "seed_block: auto")
+    )
     scales.write_text(
         original + "  smoke_auto:\n    seeds: 3\n    max_iterations: 2\n    max_batch_size: 64\n"
         "    max_samples: 32\n    eval_episodes: 10\n"
@@ -152,14 +157,17 @@ def test_seed_block_size_does_not_change_the_aggregate(built):
     assert "SPLIT_FLOOR_S = 600.0" in model
     resources.write_text(model.replace("SPLIT_FLOOR_S = 600.0", "SPLIT_FLOOR_S = 0.0"))
     try:
-        log = snakemake(workdir, f"results/smoke_auto/aggregated/{FIGURE}.csv", "--config", "scale=smoke", "cores=512")
-        assert log.count("rule train:") > 5 * 3  # auto split cells into 1-seed blocks
+        whole = snakemake(workdir, "results/smoke/aggregated/tiny_blocks.csv", "--config", "scale=smoke")
+        assert "rule train:" not in whole  # fig5_matrix's game-19 runs, in 3-seed blocks
+        log = snakemake(workdir, "results/smoke_auto/aggregated/tiny_blocks.csv", "--config", "scale=smoke", "cores=512")
+        assert log.count("rule train:") == 3 * 3  # auto split every cell into 1-seed blocks
         assert "seeds_0-0.csv" in log
-        split = (workdir / f"results/smoke_auto/aggregated/{FIGURE}.csv").read_bytes()
-        assert split == (workdir / f"results/smoke/aggregated/{FIGURE}.csv").read_bytes()
+        split = (workdir / "results/smoke_auto/aggregated/tiny_blocks.csv").read_bytes()
+        assert split == (workdir / "results/smoke/aggregated/tiny_blocks.csv").read_bytes()
     finally:
         scales.write_text(original)
         resources.write_text(model)
+        figure.unlink()
 
 
 def test_summary_prints_final_point_per_curve(built, capsys):
