@@ -148,18 +148,31 @@ def plan_checks(entry: Entry, plan, record: Path, cells: str | None, seeds: str 
     return checks, problems
 
 
-def retrain(check: Check, folder: Path) -> list[str]:
-    """Train the check's seeds in ``folder`` and list every per-seed value that differs."""
-    spec_file = folder / f"{check.run_id}-{os.getpid()}-{id(check)}.json"
+def retrain(checks: list[Check], folder: Path) -> list[str]:
+    """Train one (run, seeds) in ``folder`` once and list every per-seed value that differs
+    from each record that holds it (fig13 and fig14 are drawn from fig11's runs)."""
+    first = checks[0]
+    spec_file = folder / f"{first.run_id}-{os.getpid()}-{id(first)}.json"
     out = spec_file.with_suffix(".csv")
-    spec_file.write_text(check.spec_json)
-    seeds = ",".join(map(str, check.seeds))
+    spec_file.write_text(first.spec_json)
+    seeds = ",".join(map(str, first.seeds))
     command = [sys.executable, "-m", "maprops.cli", "train", "--run-spec", str(spec_file), "--seeds", seeds, "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         tail = "\n    ".join(done.stderr.strip().splitlines()[-5:])
-        return [f"{check.label}: training failed (exit {done.returncode}):\n    {tail}"]
-    cell = {**check.cell, "files": [str(out)], "seeds": check.seeds}
+        return [f"{c.label}: training failed (exit {done.returncode}):\n    {tail}" for c in checks]
+    differences = []
+    for check in checks:
+        differences += compare(check, out)
+    out.unlink(missing_ok=True)
+    spec_file.unlink(missing_ok=True)
+    return differences
+
+
+def compare(check: Check, result: Path) -> list[str]:
+    """Every per-seed value of ``result`` (a fresh training of the check's run and seeds),
+    computed by the aggregation's own code, against the record."""
+    cell = {**check.cell, "files": [str(result)], "seeds": check.seeds}
     steps, curves = keep_steps(cell, *load_cell(cell, check.metrics))
     differences = []
     for metric in check.metrics:
@@ -175,8 +188,6 @@ def retrain(check: Check, folder: Path) -> list[str]:
                     differences.append(f"{check.label} {metric} seed {seed} {statistic}: record {before!r}, HEAD {after!r}")
         if check.recorded_steps is not None:
             differences += step_differences(check, metric, curves[metric], steps)
-    out.unlink(missing_ok=True)
-    spec_file.unlink(missing_ok=True)
     return differences
 
 
@@ -277,12 +288,16 @@ def verify_main(
         print(f"maprops verify: {err}", file=sys.stderr)
         return 2
 
-    total = sum(c.seconds for c in checks)
+    trainings: dict[tuple, list[Check]] = {}  # one training per (run, seeds), compared with every record holding it
+    for check in checks:
+        trainings.setdefault((check.run_id, tuple(check.seeds)), []).append(check)
+    total = sum(group[0].seconds for group in trainings.values())
     seed_runs = sum(len(c.seeds) for c in checks)
-    wall = forecast_seconds([c.seconds for c in checks], jobs) if checks else 0.0
+    wall = forecast_seconds([group[0].seconds for group in trainings.values()], jobs) if checks else 0.0
     print(
-        f"verify: {len(checks)} cells ({seed_runs} seed runs) of {len({c.entry for c in checks})} recorded entries"
-        + (f" and {len(premises)} premise tables" if premises else "")
+        f"verify: {len(checks)} cells ({seed_runs} seed runs) of {len({c.entry for c in checks})} recorded entries, "
+        f"{len(trainings)} trainings"
+        + (f", and {len(premises)} premise tables" if premises else "")
         + f"; estimated {cpu_time(total)} of CPU, about {cpu_time(wall)} on {jobs} jobs (pipeline/resources.py)",
         flush=True,
     )
@@ -301,17 +316,20 @@ def verify_main(
             print(f"{entry.key}: {'ok' if not found else f'{len(found)} differences'}", flush=True)
             differences += found
         # longest first, as the forecast assumes
-        futures = {pool.submit(retrain, c, folder): c for c in sorted(checks, key=lambda c: -c.seconds)}
+        groups = sorted(trainings.values(), key=lambda g: -g[0].seconds)
+        futures = {pool.submit(retrain, group, folder): group for group in groups}
         done_seconds = 0.0
         for i, future in enumerate(as_completed(futures), 1):
-            check, found = futures[future], future.result()
+            group, found = futures[future], future.result()
             differences += found
-            done_seconds += check.seconds
+            done_seconds += group[0].seconds
             elapsed = time.monotonic() - started
             left = elapsed * (total - done_seconds) / done_seconds if done_seconds else 0.0
             status = "ok" if not found else f"{len(found)} DIFFERENCES"
+            also = f" (+{len(group) - 1} records of the same run)" if len(group) > 1 else ""
             print(
-                f"[{i}/{len(checks)}] {check.label}, {len(check.seeds)} seeds: {status} ({elapsed:.0f} s; about {left:.0f} s left)",
+                f"[{i}/{len(groups)}] {group[0].label}{also}, {len(group[0].seeds)} seeds: {status} "
+                f"({elapsed:.0f} s; about {left:.0f} s left)",
                 flush=True,
             )
     if differences:
