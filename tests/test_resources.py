@@ -60,6 +60,7 @@ def spec(row: dict) -> dict:
     }
     if row["sampler"] != "on_policy":
         data["sampler"]["batch_size"] = int(row["behavior_batch"])
+        data["sampler"]["behavior_buffer"] = row.get("behavior_buffer") or "batch"  # rows before 0.2: batch
     if row["fixed_target"] == "true":
         data["fixed_target"] = True
     return data
