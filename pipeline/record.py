@@ -149,6 +149,16 @@ def render_report(specs: str, record: str = RECORD, scale: str = "full") -> str:
     return str(out)
 
 
+def render_tables(specs: str, record: str = RECORD) -> str:
+    """The paper's Tables 1-3 from the specs (no results in them) into ``record/tables/``."""
+    from pipeline.tables import main as tables_main
+
+    out = Path(record) / "tables"
+    if tables_main(["--specs", specs, "--out-dir", str(out)]):
+        raise RecordError("the hyperparameter tables could not be rendered (see above)")
+    return f"{out}/table{{1,2,3}}.{{md,tex}}"
+
+
 def publish_main(names: list[str], scale: str, all_entries: bool, specs: str, results: str, record: str) -> int:
     """``maprops publish``: copy built entries into the record, then render its report."""
     from pipeline.expand import Plan
@@ -174,6 +184,7 @@ def publish_main(names: list[str], scale: str, all_entries: bool, specs: str, re
         for line in publish(entries, plans, results, record):
             print(line)
         print(f"rendered {render_report(specs, record)}")
+        print(f"rendered {render_tables(specs, record)}")
     except RecordError as err:
         print(f"maprops publish: {err}", file=sys.stderr)
         return 1
