@@ -181,6 +181,20 @@ class RunSpec(Frozen):
         data["sampler"] = {k: v for k, v in data["sampler"].items() if k not in sampler_defaults or v != sampler_defaults[k]}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
+    @classmethod
+    def from_canonical(cls, data: str | dict) -> RunSpec:
+        """The run spec a run's identity (:meth:`canonical_json`) names. The identity leaves out
+        sampler settings at their identity default, and those are put back here: for most the
+        model's default is the same value, but not for ``behavior_buffer``, whose identity default
+        (``batch``: what every run made before the field existed did) is not its default (``ring``).
+        Every reader of a run's JSON (``maprops train``, a result's provenance) goes through this."""
+        data = json.loads(data) if isinstance(data, str) else json.loads(json.dumps(data))
+        sampler = data.get("sampler")
+        if isinstance(sampler, dict) and sampler.get("kind") in SAMPLERS:
+            for key, value in getattr(sampler_kind(sampler["kind"]).config, "identity_defaults", {}).items():
+                sampler.setdefault(key, value)
+        return cls.model_validate_json(json.dumps(data))
+
     def run_id(self) -> str:
         """Short content hash naming this run's results directory."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]

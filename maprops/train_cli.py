@@ -30,7 +30,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def load_run_spec(text: str) -> RunSpec:
     source = Path(text).read_text() if not text.lstrip().startswith("{") else text
-    return RunSpec.model_validate_json(source)
+    return RunSpec.from_canonical(source)
 
 
 class BlockLock:

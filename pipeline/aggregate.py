@@ -96,7 +96,7 @@ def check_evaluations(frame: pd.DataFrame, path: str) -> None:
         record = read_provenance(path)
     except (OSError, ValueError):
         return  # no provenance (a hand-made table): nothing to check against
-    expected = evaluation_steps(RunSpec.model_validate(record["run_spec"]))
+    expected = evaluation_steps(RunSpec.from_canonical(record["run_spec"]))
     for seed, steps in frame.groupby("seed")["step"]:
         missing = sorted(set(expected) - set(steps.tolist()))
         if missing:

@@ -371,3 +371,21 @@ def test_python_defaults_equal_the_yaml_tables(table, model):
         default = fields[name].default
         expected = tuple(values[name]) if isinstance(values[name], list) else values[name]
         assert default == expected, f"{model}.{name} defaults to {default!r}, {table} says {expected!r}"
+
+
+@pytest.mark.parametrize("behavior_buffer", ["ring", "batch"])
+@pytest.mark.parametrize("sampler", ["props", "ma_props", "on_policy"])
+def test_a_run_read_back_from_its_identity_is_the_same_run(sampler, behavior_buffer):
+    """``maprops train`` reads a run's canonical JSON (``run.json``): settings the identity
+    leaves out must come back as they were, including ``behavior_buffer: batch``, which the
+    identity omits but whose model default is ``ring`` (a bug that trained batch runs as ring)."""
+    from maprops.config import RunSpec
+    from tests.helpers import tiny_spec
+
+    settings = {} if sampler == "on_policy" else {"behavior_buffer": behavior_buffer}
+    spec = tiny_spec(sampler, **settings)
+    back = RunSpec.from_canonical(spec.canonical_json())
+    assert back == spec and back.run_id() == spec.run_id()
+    from maprops.train_cli import load_run_spec
+
+    assert load_run_spec(spec.canonical_json()) == spec
