@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from maprops.config import sampler_config
-from maprops.games.base import decode_joint, encode_joint
 from maprops.games.gridworld import GridWorldGame
-from maprops.policies import Actors, joint_log_probs
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
+from maprops.policies import Actors
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import approx_kl

@@ -72,27 +72,3 @@ class JointActionCount:
     @property
     def n_joint_actions(self) -> int:
         return math.prod(self.n_actions)
-
-
-def joint_strides(n_actions: tuple[int, ...]) -> tuple[int, ...]:
-    """Mixed-radix strides of the joint-action index; agent 0 is the most significant digit,
-    so for two agents the joint index is ``a1 * k2 + a2`` (row-major over the payoff table)."""
-    strides = []
-    acc = 1
-    for k in reversed(n_actions):
-        strides.append(acc)
-        acc *= k
-    return tuple(reversed(strides))
-
-
-def encode_joint(actions: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
-    """Per-agent actions ``[..., N]`` -> joint-action index ``[...]``."""
-    strides = torch.tensor(joint_strides(n_actions), dtype=actions.dtype)
-    return (actions * strides).sum(-1)
-
-
-def decode_joint(joint: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
-    """Joint-action index ``[...]`` -> per-agent actions ``[..., N]``."""
-    strides = torch.tensor(joint_strides(n_actions), dtype=joint.dtype)
-    k = torch.tensor(n_actions, dtype=joint.dtype)
-    return (joint.unsqueeze(-1) // strides) % k

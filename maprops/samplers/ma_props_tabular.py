@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import decode_joint, encode_joint
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
 from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.nets import StackedAdam
-from maprops.policies import joint_log_probs
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update

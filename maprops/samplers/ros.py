@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import decode_joint
-from maprops.policies import joint_log_probs
+from maprops.joint_actions import decode_joint, joint_log_probs
 from maprops.rng import sample_categorical
 
 TIE_TOLERANCE = 1e-9
