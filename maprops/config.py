@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from maprops.kinds import GAMES, SAMPLERS, sampler_kind
+from maprops.kinds import GAMES, SAMPLERS, sampler_kind, sampler_misfit
 from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.kinds.matrix import MatrixGameConfig
 from maprops.spec_types import FLOAT32_MAX, Float, Frozen, Int
@@ -40,29 +40,6 @@ ALGORITHMS = ("mappo", "ippo")
 
 GameConfig = Annotated[Union[tuple(kind.config for kind in GAMES.values())], Field(discriminator="kind")]  # noqa: UP007
 SamplerConfig = Annotated[Union[tuple(kind.config for kind in SAMPLERS.values())], Field(discriminator="kind")]  # noqa: UP007
-
-
-def sampler_misfit(sampler, game) -> str | None:
-    """Why a sampler config cannot play a game (a resolved game config or a game spec), or
-    None: samplers and settings that count visits per joint state need the game to enumerate its
-    joint states, and only some samplers (and MA-PROPS only with its network delta_phi) can act
-    in continuous action spaces."""
-    kind = GAMES[game.kind]
-    if not kind.enumerable_states:
-        fits = ", ".join(name for name, k in GAMES.items() if k.enumerable_states)
-        if SAMPLERS[sampler.kind].needs_enumerable_states:
-            return (
-                f"sampler {sampler.kind!r} needs a game with enumerable joint states ({fits}); game kind {game.kind!r} has none"
-            )
-        if getattr(sampler, "delta_phi", None) == "tabular":
-            return f"a tabular delta_phi needs a game with enumerable joint states ({fits}); game kind {game.kind!r} has none"
-    if kind.continuous(game):
-        where = f"game {game.name!r} has continuous (Box) actions"
-        if not SAMPLERS[sampler.kind].continuous_actions:
-            return f"sampler {sampler.kind!r} needs discrete actions; {where}"
-        if getattr(sampler, "delta_phi", "network") != "network":
-            return f"a {sampler.delta_phi} delta_phi needs discrete actions (continuous ones: delta_phi: network); {where}"
-    return None
 
 
 def history_misfit(sampler, fixed_target: bool | None) -> str | None:

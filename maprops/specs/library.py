@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maprops.config import MLEConfig, PPOConfig, RunSpec, history_misfit, sampler_misfit
-from maprops.kinds import SAMPLERS
+from maprops.config import MLEConfig, PPOConfig, RunSpec, history_misfit
+from maprops.kinds import SAMPLERS, sampler_misfit
 from maprops.specs.calibrations import CalibrationSpec, calibration_cells, check_calibration
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
