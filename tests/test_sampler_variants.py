@@ -37,7 +37,7 @@ def gridworld_buffer(m: int = 40):
     states = torch.randint(0, game.n_states, (S, m), generator=gen)
     obs = game.state_observations()[states]  # [S, M, N, D]
     actions = torch.randint(0, 4, (S, m, game.n_agents), generator=gen)
-    data = behavior_data(game, obs, actions, actors.log_probs(theta, obs))
+    data = behavior_data(game, obs, actions, actors.log_probs(theta, obs), enumerable=True)
     return game, rng, actors, theta, data
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
@@ -94,6 +94,13 @@ class GameKind:
     # in size, so the cost model scales ``cost`` to each task (GameCost.for_agents); None: every
     # game of the kind costs ``cost``.
     task_size: Callable[[dict], tuple[int, int | None]] | None = None
+    # Game fields the paper leaves open, each with the place in the paper that leaves it open: what
+    # a calibration spec may set (maprops/specs/calibrations.py); everything else of a game (rewards,
+    # penalties, what the paper states) is fixed. Empty: nothing of this kind can be calibrated.
+    open_fields: dict[str, str] = field(default_factory=dict)
+    # The packages besides the engine's own (torch, numpy, pydantic) that decide this kind's
+    # numbers: every result records their versions (maprops/provenance.py).
+    packages: tuple[str, ...] = ()
 
     def cost_of(self, game: dict) -> GameCost:
         """The cost constants of one resolved game (a run spec's ``game``)."""
@@ -287,6 +294,8 @@ def param_game_kind(
     core: str,
     cost: GameCost,
     task_size: Callable[[dict], tuple[int, int | None]] | None = None,
+    open_fields: dict[str, str] | None = None,
+    packages: tuple[str, ...] = (),
 ) -> GameKind:
     """The entry of a game described by flat parameters: its resolved config (the parameters plus
     name and variant) and its spec file model (the parameters at the top level, plus title, Table 3
@@ -294,4 +303,14 @@ def param_game_kind(
     stem = params.__name__.removesuffix("Params")
     config = type(f"{stem}Config", (params, Named), {"__module__": params.__module__, "__doc__": params.__doc__})
     spec = type(f"{stem}Spec", (ParamGameSpec, params), {"__module__": params.__module__, "config_class": config})
-    return GameKind(name=name, label=label, config=config, spec=spec, core=core, cost=cost, task_size=task_size)
+    return GameKind(
+        name=name,
+        label=label,
+        config=config,
+        spec=spec,
+        core=core,
+        cost=cost,
+        task_size=task_size,
+        open_fields=open_fields or {},
+        packages=packages,
+    )

@@ -9,9 +9,9 @@ overrides, so its run is named by the hash of its resolved spec like every other
 equal to the game as written *is* the figure's on-policy run). The first candidate, in the order
 written, that meets the criterion is chosen (``pipeline/calibration.py``).
 
-Which fields are open is declared here, per game kind, with the place in the paper that leaves
-each open: a spec cannot widen the list, so a calibration can never tune a reward, a penalty, a
-budget or a hyperparameter. No sampler but on-policy sampling is ever planned for a calibration
+Which fields are open is declared by each game kind's registry entry (``open_fields``), with the
+place in the paper that leaves each open: a spec cannot widen the list, so a calibration can never
+tune a reward, a penalty, a budget or a hyperparameter. No sampler but on-policy sampling is ever planned for a calibration
 (:func:`only_on_policy`), so its choice cannot depend on PROPS or MA-PROPS results.
 """
 
@@ -38,30 +38,6 @@ CALIBRATION_SAMPLER = "on_policy"
 """The only sampler a calibration trains: its choice must not see PROPS or MA-PROPS results."""
 
 MIN_SEEDS = 20
-
-# Game kind -> field -> why the paper leaves it open. Everything else of a game (rewards,
-# penalties, agent and food counts, what §6 and Appendix E state) is fixed, and so are budgets and
-# hyperparameters, which are not game fields at all.
-OPEN_FIELDS: dict[str, dict[str, str]] = {
-    "gridworld": {
-        # not `size`: §6 says "a 3x3 GridWorld"; the team and distractor cells are its corners
-        "starts": "§6 and Fig. 3a show no start cells",
-        "max_episode_steps": "§6 gives no time limit",
-    },
-    "boulderpush": {
-        "height": "§6 and App. E.1 give no grid size",
-        "width": "§6 and App. E.1 give no grid size",
-        "sight": "App. E.1 does not describe the observation",
-        "max_episode_steps": "App. E.1 gives no time limit",
-    },
-    "lbf": {
-        # not the levels: App. E.1's "both agents must forage" and 0.5 each fix two equal-level
-        # players and a food of their summed level
-        "field_size": "§6 and App. E.1 give no field size",
-        "sight": "App. E.1 does not describe the observation",
-        "max_episode_steps": "App. E.1 gives no time limit",
-    },
-}
 
 
 class Criterion(Frozen):
@@ -145,9 +121,9 @@ def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) 
         message = f"game {spec.game!r} has no variant {spec.variant!r}; known: {', '.join(game.variant_names)}"
         return [field_error(path, lines, ("variant",), message)]
     kind = game.kind
-    open_fields = OPEN_FIELDS.get(kind)
+    open_fields = GAMES[kind].open_fields
     if not open_fields:
-        calibratable = ", ".join(OPEN_FIELDS)
+        calibratable = ", ".join(name for name, k in GAMES.items() if k.open_fields)
         return [field_error(path, lines, ("game",), f"game kind {kind!r} has no field open to calibration ({calibratable} do)")]
     known = set(GAMES[kind].config.model_fields)
     errors = []
