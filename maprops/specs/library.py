@@ -196,7 +196,8 @@ class SpecLibrary:
         if self.sampler_variants:
             path, lines = self._lines[str(self.root / SAMPLERS_FILE)]
             for name, variant in self.sampler_variants.items():
-                for key, message in variant.errors():
+                # the rows differ only in the learning rate and m, which no rule of a model relates to another setting
+                for key, message in variant.errors(self.table_settings(variant.sampler, next(iter(rows)))):
                     errors.append(
                         field_error(path, lines, ("variants", name, "set", key), f"{message} (sampler {variant.sampler!r})")
                     )
@@ -217,14 +218,17 @@ class SpecLibrary:
                 self._check_game(panel, path, lines, ("panels", i), errors)
                 if panel.sweep is not None:
                     self._check_sweep_reference(figure, panel, path, lines, ("panels", i, "sweep"), errors)
-            known_games = [panel.game for panel in figure.panels if panel.game in self.games]
+            # games whose Table 3 row is known (the others are reported above)
+            known_games = [p.game for p in figure.panels if p.game in self.games and self.games[p.game].hyperparams in rows]
             for i, sampler in enumerate(figure.samplers):
                 if sampler not in SAMPLERS and sampler not in self.sampler_variants:
                     continue  # reported above
                 reasons = [self.misfit(sampler, game) for game in known_games]
                 if reasons and all(reasons):
                     errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
-                reason = history_misfit(self.sampler_config(sampler), figure.experiment == "fixed_target")
+                if not known_games:
+                    continue
+                reason = history_misfit(self.sampler_config(sampler, known_games[0]), figure.experiment == "fixed_target")
                 if reason:
                     errors.append(field_error(path, lines, ("samplers", i), f"{sampler}: {reason}"))
         for name, sweep in self.sweeps.items():
@@ -413,15 +417,31 @@ class SpecLibrary:
             raise KeyError(f"unknown scale {name!r}; known: {', '.join(self.scales)}")
         return self.scales[name]
 
-    def sampler_config(self, sampler: str):
-        """A figure's sampler (a registered one or a named variant) as its settings model, with
-        the variant's settings and the model's defaults for the rest."""
-        settings = self.sampler_variants[sampler].set if sampler in self.sampler_variants else {}
+    def table_settings(self, sampler: str, row: str) -> dict[str, Any]:
+        """The settings the tables give a sampler (registered, or a variant's base) for the games
+        of Table 3 row ``row``: the behavior table with the row's learning rate and m, for a
+        sampler with a behavior update; none for the others."""
+        if not self.sampler_kind(sampler).has_behavior_update:
+            return {}
+        typed = self.table3.rows[row]
+        learning = {"learning_rate": typed.behavior_learning_rate, "batch_size": typed.behavior_batch_size}
+        return {**self.behavior.model_dump(mode="json"), **learning}
+
+    def sampler_config(self, sampler: str, game: str, behavior: dict | None = None):
+        """A figure's sampler (a registered one or a named variant) as it plays ``game``, before
+        any override: the tables' settings (:meth:`table_settings` for the game's Table 3 row),
+        ``behavior`` in place of Table 1's (a sweep's choice), the variant's settings, and the
+        model's defaults for the rest (the beyond-the-paper options, off)."""
+        settings = self.table_settings(sampler, self.games[game].hyperparams)
+        if behavior and self.sampler_kind(sampler).has_behavior_update:
+            settings |= behavior
+        if sampler in self.sampler_variants:
+            settings |= self.sampler_variants[sampler].set
         return self.sampler_kind(sampler).config(**settings)
 
     def misfit(self, sampler: str, game: str) -> str | None:
         """Why a figure's sampler (a registered one or a named variant) cannot play a game, or None."""
-        return sampler_misfit(self.sampler_config(sampler), self.games[game])
+        return sampler_misfit(self.sampler_config(sampler, game), self.games[game])
 
     def panel_samplers(self, figure: FigureSpec, panel: Panel) -> list[str]:
         """The figure's samplers that can play this panel's game: a sampler that needs enumerable
@@ -449,16 +469,9 @@ class SpecLibrary:
         row = self.table3.rows[game.hyperparams]
         table2 = self.table2.model_dump(exclude={"eval_episodes"})
         ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
-        kind = self.sampler_kind(sampler)
-        sampler_settings: dict[str, Any] = {}
-        if kind.has_behavior_update:
-            typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
-            sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
-        if sampler in self.sampler_variants:
-            sampler_settings |= self.sampler_variants[sampler].set
         # every field of the sampler's model, so an override can name any of them (the ones the
         # tables do not set keep the model's default: the beyond-the-paper variants, off)
-        sampler_settings = kind.config(**sampler_settings).model_dump(mode="json")
+        sampler_settings = self.sampler_config(sampler, panel.game, behavior).model_dump(mode="json")
         game_config = game.to_config(panel.variant)
         fixed = figure.experiment == "fixed_target"
         return {
