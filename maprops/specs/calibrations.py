@@ -18,7 +18,7 @@ tune a reward, a penalty, a budget or a hyperparameter. No sampler but on-policy
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -26,13 +26,12 @@ from pydantic_core import PydanticCustomError
 from maprops.config import ALGORITHMS
 from maprops.kinds import GAMES
 from maprops.spec_types import Float, Frozen, Int
+from maprops.specs.cells import Cell, capped_block
+from maprops.specs.errors import SpecError
 from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, SeedBlock
 from maprops.specs.load import field_error
 from maprops.specs.overrides import OverrideError
-
-if TYPE_CHECKING:
-    from maprops.specs.errors import SpecError
-    from maprops.specs.library import Cell, SpecLibrary
+from maprops.specs.resolution import SpecResolver
 
 CALIBRATION_SAMPLER = "on_policy"
 """The only sampler a calibration trains: its choice must not see PROPS or MA-PROPS results."""
@@ -107,16 +106,16 @@ def _spec_value(message: str, at: tuple) -> PydanticCustomError:
     return PydanticCustomError("spec_value", "{message}", {"message": message, "at": at})
 
 
-# -- cross-checks (the spec library calls these once every game reference is sound) -------------
+# -- cross-checks (the spec library calls this once every game reference is sound) -------------
 
 
-def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) -> list[SpecError]:
+def check_calibration(specs: SpecResolver, spec: CalibrationSpec, path, lines) -> list[SpecError]:
     """Errors of one calibration spec, each at its ``FILE:LINE``: an unknown game or variant, a
     game kind with nothing open, a candidate field that is unknown or fixed by the paper (a
     reward, a penalty), a value that does not make a valid game."""
-    game = library.games.get(spec.game)
+    game = specs.games.get(spec.game)
     if game is None:
-        return [field_error(path, lines, ("game",), f"unknown game {spec.game!r}; known: {', '.join(library.games)}")]
+        return [field_error(path, lines, ("game",), f"unknown game {spec.game!r}; known: {', '.join(specs.games)}")]
     if spec.variant not in game.variant_names:
         message = f"game {spec.game!r} has no variant {spec.variant!r}; known: {', '.join(game.variant_names)}"
         return [field_error(path, lines, ("variant",), message)]
@@ -145,7 +144,7 @@ def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) 
         if bad:
             continue
         try:
-            candidate_run(library, spec, i)
+            candidate_run(specs, spec, i)
         except OverrideError as err:
             at = ("candidates", i, err.path.removeprefix("game.")) if err.path else ("candidates", i)
             errors.append(field_error(path, lines, at, f"{err} (candidate {i}: {spec.label(i)})"))
@@ -155,9 +154,9 @@ def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) 
 # -- resolution ------------------------------------------------------------------------------------
 
 
-def as_figure(library: SpecLibrary, spec: CalibrationSpec, index: int) -> tuple[FigureSpec, Panel]:
+def as_figure(specs: SpecResolver, spec: CalibrationSpec, index: int) -> tuple[FigureSpec, Panel]:
     """A one-panel, on-policy-only figure playing candidate ``index``: what the library resolves."""
-    game = library.games[spec.game]
+    game = specs.games[spec.game]
     overrides = {f"game.{field}": value for field, value in spec.candidates[index].items()}
     panel = Panel(game=spec.game, variant=spec.variant, title=game.title, overrides=overrides)
     figure = FigureSpec(
@@ -174,27 +173,24 @@ def as_figure(library: SpecLibrary, spec: CalibrationSpec, index: int) -> tuple[
     return figure, panel
 
 
-def candidate_run(library: SpecLibrary, spec: CalibrationSpec, index: int, scale: Scale | None = None):
+def candidate_run(specs: SpecResolver, spec: CalibrationSpec, index: int, scale: Scale | None = None):
     """The resolved on-policy run of one candidate (``scale``: default none, the full budgets).
     Raises :class:`OverrideError` for a value that does not make a valid game."""
-    figure, panel = as_figure(library, spec, index)
-    return library.run_spec(figure, panel, CALIBRATION_SAMPLER, scale or Scale())
+    figure, panel = as_figure(specs, spec, index)
+    return specs.run_spec(figure, panel, CALIBRATION_SAMPLER, scale or Scale())
 
 
-def calibration_cells(library: SpecLibrary, name: str, scale_name: str) -> list[Cell]:
+def calibration_cells(specs: SpecResolver, spec: CalibrationSpec, scale: Scale) -> list[Cell]:
     """One on-policy cell per candidate, in the order written; each cell's ``setting`` is the
     candidate's label (what the aggregation keys its curves by)."""
-    from maprops.specs.library import Cell, _capped_block
-
-    spec, scale = library.calibration(name), library.scale(scale_name)
     seeds = min(spec.seeds, scale.seeds or spec.seeds)
-    block = _capped_block(spec.seed_block, scale)
+    block = capped_block(spec.seed_block, scale)
     cells = []
     for i in range(len(spec.candidates)):
-        figure, panel = as_figure(library, spec, i)
-        run = library.run_spec(figure, panel, CALIBRATION_SAMPLER, scale)
+        figure, panel = as_figure(specs, spec, i)
+        run = specs.run_spec(figure, panel, CALIBRATION_SAMPLER, scale)
         cells.append(Cell(0, panel, CALIBRATION_SAMPLER, run, seeds, block, setting=spec.label(i), block_cap=scale.seed_block))
-    return only_on_policy(cells, name)
+    return only_on_policy(cells, spec.calibration)
 
 
 def only_on_policy(cells: list[Cell], name: str) -> list[Cell]:
