@@ -21,6 +21,15 @@ SHIPPED_SPECS = Path(__file__).resolve().parents[1] / "specs"
 """``specs/`` of the checkout this package is imported from."""
 
 
+def default_specs() -> str:
+    """The spec folder a command reads when given none: ``specs/`` in the working directory if
+    it holds games, else the shipped one (``maprops gradient``, ``maprops premise``)."""
+    here = Path("specs")
+    if (here / "games").is_dir():
+        return str(here)
+    return str(SHIPPED_SPECS)
+
+
 @functools.cache
 def _read(name: str) -> dict:
     path = SHIPPED_SPECS / "hyperparams" / f"{name}.yaml"

@@ -2,7 +2,7 @@
 
 A *run axis* ``[S, E]`` is seeds x parallel environments per seed. Cores are pure tensor code
 with no PettingZoo or gym objects, so a block of 100 seeds steps in a few tensor ops; the
-PettingZoo adapter (``maprops.games.pettingzoo``) wraps a core with ``S = E = 1`` for
+PettingZoo adapter (``maprops.games.parallel_env``) wraps a core with ``S = E = 1`` for
 interoperability and API tests.
 
 Randomness enters only through the uniforms passed to ``reset``/``step``, drawn by the caller
