@@ -19,7 +19,8 @@ the groups of one layer are siblings and never import each other.
 6. **pipeline**: the workflow's modules (``pipeline/``), built on the library.
 7. **command**: ``maprops.cli``, which dispatches to the library and to the pipeline.
 
-Every import counts, wherever it is written: one inside a function (a lazy import) ties the
+No module imports another's private names (``_name``): what a module shares, it names
+publicly. Every import counts, wherever it is written: one inside a function (a lazy import) ties the
 modules as much as one at the top. An import names the module it imports from (``from
 maprops.games import make_game``: ``maprops.games``; ``from maprops.kinds import vmas_probe``:
 ``maprops.kinds.vmas_probe``), not the packages above it. A new module must be placed in a
@@ -171,6 +172,20 @@ def upward_imports(graph: dict[str, set[str]]) -> list[str]:
     return out
 
 
+def private_imports(root: Path = ROOT) -> list[str]:
+    """``module: from other import _name`` for every private name imported from another module."""
+    out = []
+    for name, path in module_files(root).items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+                out += [
+                    f"{name}: from {node.module} import {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    return out
+
+
 def test_every_module_has_a_place_in_the_layers():
     graph = import_graph()
     assert len(graph) > 90 and "maprops.kinds.base" in graph and "pipeline.expand" in graph  # it sees the modules
@@ -185,9 +200,13 @@ def test_no_module_imports_a_higher_layer_or_a_sibling():
     assert upward_imports(import_graph()) == []
 
 
+def test_no_module_imports_private_names():
+    assert private_imports() == []
+
+
 def test_the_checks_see_circles_lazy_imports_and_upward_imports(tmp_path):
-    """What the checks above would say of a package with a circle through a lazy import and a
-    registry module that imports a game core."""
+    """What the checks above would say of a package with a circle through a lazy import, a
+    registry module that imports a game core, and a private import."""
     for package, files in {
         "maprops": {
             "__init__.py": "",
@@ -198,6 +217,7 @@ def test_the_checks_see_circles_lazy_imports_and_upward_imports(tmp_path):
             "samplers/__init__.py": "",
             "samplers/props.py": "def make():\n    from maprops.samplers.gaussian import G\n",
             "samplers/gaussian.py": "from maprops.samplers.props import make\nclass G: ...\n",
+            "samplers/pairwise.py": "from maprops.samplers.gaussian import _head\n",
         },
         "pipeline": {"__init__.py": "from maprops.kinds import vmas\n"},
     }.items():
@@ -208,3 +228,4 @@ def test_the_checks_see_circles_lazy_imports_and_upward_imports(tmp_path):
     assert graph["pipeline"] == {"maprops.kinds.vmas"}
     assert circles(graph) == [["maprops.samplers.gaussian", "maprops.samplers.props"]]
     assert upward_imports(graph) == ["maprops.kinds.vmas -> maprops.games.vmas_probe (1 registry -> 4 games)"]
+    assert private_imports(tmp_path) == ["maprops.samplers.pairwise: from maprops.samplers.gaussian import _head"]
