@@ -183,26 +183,23 @@ class SamplerKind:
         """PROPS-like: a behavior policy trained between target updates (what Table 1 sweeps)."""
         return self.update_cost is not None
 
-    def implementation(self, sampler) -> tuple[str | None, Implementation]:
-        """The case a sampler config chooses (the value of ``chosen_by``; None for a sampler with
-        one implementation) and its implementation."""
-        if isinstance(self.implementations, Implementation):
-            return None, self.implementations
-        case = getattr(sampler, self.chosen_by)
-        return case, self.implementations[case]
-
     @property
     def cases(self) -> dict[str | None, Implementation]:
+        """Every implementation by its case (the value of ``chosen_by``; None for a sampler with one)."""
         if isinstance(self.implementations, Implementation):
             return {None: self.implementations}
         return dict(self.implementations)
 
+    def implementation(self, sampler) -> tuple[str | None, Implementation]:
+        """The case a sampler config chooses and its implementation."""
+        case = None if self.chosen_by is None else getattr(sampler, self.chosen_by)
+        return case, self.cases[case]
+
     @property
     def needs_enumerable_states(self) -> bool:
         """Whether the sampler at its default settings needs enumerable joint states (the ROS oracle)."""
-        if isinstance(self.implementations, Implementation):
-            return self.implementations.needs_enumerable_states
-        return self.implementations[self.config.model_fields[self.chosen_by].default].needs_enumerable_states
+        default = None if self.chosen_by is None else self.config.model_fields[self.chosen_by].default
+        return self.cases[default].needs_enumerable_states
 
     @property
     def continuous_actions(self) -> bool:
