@@ -21,9 +21,8 @@ import torch
 
 from benchmarks.behavior_update import best_of
 from maprops.config import sampler_config
-from maprops.games.base import encode_joint
+from maprops.joint_actions import encode_joint, joint_log_probs
 from maprops.nets import clip_grad_norm_
-from maprops.policies import joint_log_probs
 from maprops.rng import SeedStreams
 from maprops.samplers.ma_props import MaPropsSampler, _CentralizedPolicy
 from maprops.samplers.ma_props_pairwise import PairwiseMaPropsSampler, _ChainPolicy

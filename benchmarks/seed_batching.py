@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, sampler_config
+from maprops.config import MatrixGameConfig, RunSpec, ppo_config, sampler_config
 from maprops.train import Trainer
 
 GAME_19_MODIFIED = [[[5, 5], [1, 3]], [[3, 1], [2, 2]]]
@@ -27,7 +27,7 @@ def one_iteration_spec() -> RunSpec:
         game=MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=GAME_19_MODIFIED, optimal=((0, 0),)),
         algorithm="mappo",
         sampler=sampler_config("ma_props", learning_rate=0.03, batch_size=1),
-        ppo=PPOConfig(batch_size=20, learning_rate=0.1),
+        ppo=ppo_config(batch_size=20, learning_rate=0.1),
         total_steps=20 * 100,
         eval_episodes=100,
     )

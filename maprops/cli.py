@@ -121,9 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return gradient_main(args.game, args.variant, args.batch, args.specs)
     if args.command == "premise":
-        from maprops.premise import premise_main
-
-        return premise_main(args.games, args.variant, args.episodes, args.seed, args.specs, args.csv)
+        return premise_command(args)
     return 2
 
 
@@ -137,6 +135,17 @@ def plan_main(target: str, cores: int, scale: str | None, specs: str) -> int:
         print(f"maprops plan: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
         return 2
     return run(target, cores, scale, specs)
+
+
+def premise_command(args) -> int:
+    """``premise``: the check is the library's (``maprops/premise.py``); its lines and table live
+    with the pipeline (``pipeline/premise_table.py``), whose report reads them, like ``plan``."""
+    try:
+        from pipeline.premise_table import premise_main
+    except ImportError as err:
+        print(f"maprops premise: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
+        return 2
+    return premise_main(args.games, args.variant, args.episodes, args.seed, args.specs, args.csv)
 
 
 def record_main(args) -> int:

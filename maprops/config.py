@@ -18,9 +18,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from maprops.kinds import GAMES, SAMPLERS, sampler_kind
+from maprops.kinds import GAMES, SAMPLERS, sampler_kind, sampler_misfit
 from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.kinds.matrix import MatrixGameConfig
+from maprops.shipped import shipped_table
 from maprops.spec_types import FLOAT32_MAX, Float, Frozen, Int
 
 __all__ = [  # the spec types, re-exported: most code knows them from here
@@ -42,29 +43,6 @@ GameConfig = Annotated[Union[tuple(kind.config for kind in GAMES.values())], Fie
 SamplerConfig = Annotated[Union[tuple(kind.config for kind in SAMPLERS.values())], Field(discriminator="kind")]  # noqa: UP007
 
 
-def sampler_misfit(sampler, game) -> str | None:
-    """Why a sampler config cannot play a game (a resolved game config or a game spec), or
-    None: samplers and settings that count visits per joint state need the game to enumerate its
-    joint states, and only some samplers (and MA-PROPS only with its network delta_phi) can act
-    in continuous action spaces."""
-    kind = GAMES[game.kind]
-    if not kind.enumerable_states:
-        fits = ", ".join(name for name, k in GAMES.items() if k.enumerable_states)
-        if SAMPLERS[sampler.kind].needs_enumerable_states:
-            return (
-                f"sampler {sampler.kind!r} needs a game with enumerable joint states ({fits}); game kind {game.kind!r} has none"
-            )
-        if getattr(sampler, "delta_phi", None) == "tabular":
-            return f"a tabular delta_phi needs a game with enumerable joint states ({fits}); game kind {game.kind!r} has none"
-    if kind.continuous(game):
-        where = f"game {game.name!r} has continuous (Box) actions"
-        if not SAMPLERS[sampler.kind].continuous_actions:
-            return f"sampler {sampler.kind!r} needs discrete actions; {where}"
-        if getattr(sampler, "delta_phi", "network") != "network":
-            return f"a {sampler.delta_phi} delta_phi needs discrete actions (continuous ones: delta_phi: network); {where}"
-    return None
-
-
 def history_misfit(sampler, fixed_target: bool | None) -> str | None:
     """Why a sampler config's ``history_batches`` cannot apply to the experiment, or None: the
     batches it keeps are target batches, and a fixed-target run has no target update (its one
@@ -78,41 +56,72 @@ def history_misfit(sampler, fixed_target: bool | None) -> str | None:
     return None
 
 
-def sampler_config(kind: str, **settings):
-    """The sampler config of ``kind`` with ``settings`` (none for on-policy sampling)."""
-    return sampler_kind(kind).config(**settings)
-
-
 class PPOConfig(Frozen):
-    """CleanRL PPO semantics with the paper's Table 2 (and Table 3's per-game values)."""
+    """CleanRL PPO semantics with the paper's Table 2 (``specs/hyperparams/table2.yaml``) and
+    Table 3's per-game batch size and learning rate: every field is required, the tables hold the
+    values (code without a spec folder: :func:`ppo_config`)."""
 
     batch_size: Int = Field(ge=1, description="environment steps per target update (paper's n)")
     learning_rate: Float = Field(gt=0)
-    epochs: Int = Field(default=4, ge=1)
-    minibatches: Int = Field(default=4, ge=1)
-    gamma: Float = Field(default=0.99, ge=0, le=1)
-    gae_lambda: Float = Field(default=0.95, ge=0, le=1)
-    normalize_advantages: bool = True
-    clip_coef: Float = Field(default=0.2, gt=0)
-    clip_value_loss: bool = True
-    ent_coef: Float = 0.01
-    vf_coef: Float = 0.5
-    max_grad_norm: Float = Field(default=0.5, gt=0)
-    anneal_lr: bool = True
-    adam_eps: Float = Field(default=1e-5, gt=0)
-    hidden_sizes: tuple[Int, ...] = (64, 64)
+    epochs: Int = Field(ge=1)
+    minibatches: Int = Field(ge=1)
+    gamma: Float = Field(ge=0, le=1)
+    gae_lambda: Float = Field(ge=0, le=1)
+    normalize_advantages: bool
+    clip_coef: Float = Field(gt=0)
+    clip_value_loss: bool
+    ent_coef: Float
+    vf_coef: Float
+    max_grad_norm: Float = Field(gt=0)
+    anneal_lr: bool
+    adam_eps: Float = Field(gt=0)
+    hidden_sizes: tuple[Int, ...]
 
 
 class MLEConfig(Frozen):
     """How the KL sampling error fits the maximum-likelihood policy of a buffer (paper App. C,
     Eq. 7). The paper gives no network, optimizer or training length; these are assumptions
-    written in ``specs/hyperparams/sampling_error.yaml``."""
+    written in ``specs/hyperparams/sampling_error.yaml``, which holds every value (code without a
+    spec folder: :func:`mle_config`)."""
 
-    hidden_sizes: tuple[Int, ...] = (64, 64)
-    learning_rate: Float = Field(default=3e-3, gt=0)
-    steps: Int = Field(default=300, ge=1, description="Adam steps per fit, whatever the buffer size")
-    minibatch_size: Int = Field(default=64, ge=1)
-    adam_eps: Float = Field(default=1e-5, gt=0)
+    hidden_sizes: tuple[Int, ...]
+    learning_rate: Float = Field(gt=0)
+    steps: Int = Field(ge=1, description="Adam steps per fit, whatever the buffer size")
+    minibatch_size: Int = Field(ge=1)
+    adam_eps: Float = Field(gt=0)
+
+
+# -- the shipped tables as run-spec parts, for code that builds runs without a spec folder ------
+# (tests, benchmarks). A spec folder's runs take their values from its own tables (maprops/specs).
+
+TABLE3_ROW = "matrix_2x2"
+"""The Table 3 row :func:`sampler_config` takes the behavior learning rate and m from unless
+told otherwise: the 2x2 matrix games' (0.03, 1), what small test runs play."""
+
+
+def ppo_config(**settings) -> PPOConfig:
+    """Table 2 of the shipped specs with ``settings`` (Table 3's ``batch_size`` and
+    ``learning_rate`` at least, which Table 2 leaves to the game)."""
+    table2 = {k: v for k, v in shipped_table("table2").items() if k in PPOConfig.model_fields}
+    return PPOConfig(**{**table2, **settings})
+
+
+def mle_config(**settings) -> MLEConfig:
+    """The shipped ``sampling_error.yaml`` with ``settings``."""
+    return MLEConfig(**{**shipped_table("sampling_error"), **settings})
+
+
+def sampler_config(kind: str, row: str = TABLE3_ROW, **settings):
+    """The sampler config of ``kind`` with ``settings``; a sampler with a behavior update takes
+    the rest from the shipped tables (``behavior.yaml``, Table 3's ``row``), as a figure cell of
+    a game of that row would. On-policy sampling and the ROS oracle have no table settings."""
+    sampler = sampler_kind(kind)
+    tables = {}
+    if sampler.has_behavior_update:
+        typed = shipped_table("table3")["rows"][row]
+        learning = {"learning_rate": typed["behavior_learning_rate"], "batch_size": typed["behavior_batch_size"]}
+        tables = {**shipped_table("behavior"), **learning}
+    return sampler.config(**{**tables, **settings})
 
 
 OPTIONAL_RUN_FIELDS = ("fixed_target", "sampling_error_fit")
@@ -127,7 +136,7 @@ class RunSpec(Frozen):
     ppo: PPOConfig
     total_steps: Int = Field(ge=1, description="environment steps per seed")
     eval_every: Int = Field(default=1, ge=1, description="target updates (fixed target: steps) between evaluations")
-    eval_episodes: Int = Field(default=100, ge=1)
+    eval_episodes: Int = Field(ge=1, description="Table 2's")
     # Optional fields: left at None they are absent from the run's identity (canonical_json),
     # so adding one never renames existing runs.
     fixed_target: bool | None = Field(

@@ -39,7 +39,6 @@ exact one iff their dot product is positive: a small step along it raises the ex
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -147,14 +146,8 @@ def _example(shape: tuple[int, ...]) -> str:
 
 
 # -- the command ------------------------------------------------------------------------------------
-def _default_specs() -> str:
-    here = Path("specs")
-    if (here / "games").is_dir():
-        return str(here)
-    return str(Path(__file__).resolve().parents[1] / "specs")
-
-
 def gradient_main(game: str, variant: str, batch: str | None, specs: str | None = None) -> int:
+    from maprops.shipped import default_specs
     from maprops.specs import SpecLibrary
     from maprops.specs.errors import SpecError, SpecErrors
     from maprops.specs.games import MatrixGameSpec
@@ -163,7 +156,7 @@ def gradient_main(game: str, variant: str, batch: str | None, specs: str | None 
         print(f"maprops gradient: {message}", file=sys.stderr)
         return 2
 
-    specs = specs or _default_specs()
+    specs = specs or default_specs()
     try:
         library = SpecLibrary(specs)
     except (SpecErrors, SpecError) as err:

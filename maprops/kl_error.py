@@ -31,7 +31,7 @@ import torch
 
 from maprops.action_heads import GaussianHead, joint_gaussian
 from maprops.config import MLEConfig
-from maprops.games.base import encode_joint
+from maprops.joint_actions import encode_joint
 from maprops.nets import StackedAdam, StackedMLP
 from maprops.policies import init_params, taken_log_prob
 from maprops.rng import SeedStreams

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import encode_joint
-from maprops.policies import joint_log_probs
+from maprops.joint_actions import encode_joint, joint_log_probs
 
 
 def empirical_distribution(states: torch.Tensor, actions: torch.Tensor, n_states: int, n_actions: int) -> torch.Tensor:

@@ -142,20 +142,6 @@ class Critic:
         return seed_major(self.mlp.forward(params, agent_major(obs)), self.n_agents).squeeze(-1)
 
 
-def joint_log_probs(agent_log_probs: torch.Tensor) -> torch.Tensor:
-    """Per-agent log-probs ``[..., N, K]`` -> joint log-probs ``[..., K**N]`` of the product
-    policy, in the joint-action order of :func:`maprops.games.base.encode_joint`."""
-    n = agent_log_probs.shape[-2]
-    k = agent_log_probs.shape[-1]
-    lead = agent_log_probs.shape[:-2]
-    total = torch.zeros(*lead, *([1] * n), dtype=agent_log_probs.dtype)
-    for i in range(n):
-        shape = [1] * n
-        shape[i] = k
-        total = total + agent_log_probs[..., i, :].reshape(*lead, *shape)
-    return total.reshape(*lead, k**n)
-
-
 def taken_log_prob(agent_log_probs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     """Per-agent log-prob of the taken actions: ``[..., N, K]``, ``[..., N]`` -> ``[..., N]``."""
     return agent_log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)

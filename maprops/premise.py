@@ -3,7 +3,9 @@
 The paper rescales some games' rewards so that, when every agent plays uniformly at random (the
 policies at initialisation), each agent's expected policy gradient favours cooperating: the
 failure mode it studies is sampling error pointing a batch's gradient away from a *good*
-expected gradient. This module checks that premise on our game specs with the real game cores:
+expected gradient. This module checks that premise on our game specs with the real game cores
+(the simulation and its statistics; the command, its lines and its CSV are
+:mod:`pipeline.premise_table`):
 
     maprops premise [GAME ...] [--variant V] [--episodes N] [--seed S] [--specs DIR] [--csv FILE]
 
@@ -47,9 +49,7 @@ estimates do not depend on how episodes are batched.
 
 from __future__ import annotations
 
-import csv
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +73,7 @@ class Interval:
     high: float
 
 
-def mean_ci(values: np.ndarray, counts: bool = False) -> Interval:
+def normal_mean_ci(values: np.ndarray, counts: bool = False) -> Interval:
     """Mean and 95% normal-approximation CI over episodes; ``counts``: nonnegative event counts,
     whose CI is clipped at 0 and for which all zeros give the rule-of-three bound ``[0, 3/n]``."""
     values = np.asarray(values, dtype=np.float64)
@@ -86,7 +86,7 @@ def mean_ci(values: np.ndarray, counts: bool = False) -> Interval:
 
 
 @dataclass(frozen=True)
-class Episodes:
+class EpisodeOutcomes:
     """Per-episode outcomes under uniform policies: ``joint [n]``, ``lone [n, N]`` (None when
     the game counts no lone attempts), ``gradient [n, N]``."""
 
@@ -106,7 +106,7 @@ def _uniforms(rng: SeedStreams, tag: tuple, count: int) -> torch.Tensor | None:
 
 
 @torch.no_grad()
-def play_uniform(game, episodes: int, seed: int, gamma: float, chunk: int = CHUNK) -> Episodes:
+def play_uniform(game, episodes: int, seed: int, gamma: float, chunk: int = CHUNK) -> EpisodeOutcomes:
     """Play ``episodes`` episodes of a core with every agent uniform over its actions; see the
     module docstring for what is recorded."""
     n = game.n_agents
@@ -141,7 +141,7 @@ def play_uniform(game, episodes: int, seed: int, gamma: float, chunk: int = CHUN
         joint.append(joint_count[:, 0].numpy())
         lone.append(lone_count[:, 0].numpy())
         gradient.append(grad[:, 0].numpy())
-    return Episodes(np.concatenate(joint), np.concatenate(lone) if has_lone else None, np.concatenate(gradient))
+    return EpisodeOutcomes(np.concatenate(joint), np.concatenate(lone) if has_lone else None, np.concatenate(gradient))
 
 
 # -- one game ---------------------------------------------------------------------------------------
@@ -232,14 +232,14 @@ def estimate(spec, variant: str, episodes: int, seed: int, gamma: float) -> Prem
         p_optimal = len(spec.optimal) / math.prod(game.n_actions)
     agents = []
     for i in range(game.n_agents):
-        ci = mean_ci(played.gradient[:, i])
+        ci = normal_mean_ci(played.gradient[:, i])
         agents.append(
             AgentResult(
                 agent=i + 1,
                 cooperative=cooperative_words(spec, game, i),
                 gradient=ci,
                 exact=exact[i] if matrix else None,
-                penalties=mean_ci(played.lone[:, i], counts=True) if played.lone is not None else None,
+                penalties=normal_mean_ci(played.lone[:, i], counts=True) if played.lone is not None else None,
                 verdict=exact_verdict(exact[i]) if matrix else sign_verdict(ci),
             )
         )
@@ -250,8 +250,8 @@ def estimate(spec, variant: str, episodes: int, seed: int, gamma: float) -> Prem
         episodes=episodes,
         seed=seed,
         gamma=gamma,
-        joint=mean_ci(played.joint, counts=True),
-        penalties=mean_ci(played.lone.sum(1), counts=True) if played.lone is not None else None,
+        joint=normal_mean_ci(played.joint, counts=True),
+        penalties=normal_mean_ci(played.lone.sum(1), counts=True) if played.lone is not None else None,
         p_optimal=p_optimal,
         agents=tuple(agents),
     )
@@ -265,169 +265,3 @@ def cooperative_words(spec, game, agent: int) -> str:
         return game.cooperative_label
     mask = game.cooperative_actions()[0, 0, agent]
     return "/".join(names[agent][b] for b in range(len(names[agent])) if bool(mask[b]))
-
-
-# -- output -----------------------------------------------------------------------------------------
-
-
-def fmt(x: float, signed: bool = False) -> str:
-    if math.isinf(x):
-        return "inf"
-    text = f"{x:+.3g}" if signed else f"{x:.3g}"
-    return "0" if text in ("+0", "-0") else text
-
-
-def ci_text(ci: Interval, signed: bool = False, unit: str = "") -> str:
-    return f"{fmt(ci.value, signed)}{unit} [{fmt(ci.low, signed)}, {fmt(ci.high, signed)}]"
-
-
-def ratio_text(ratio: float) -> str:
-    return "inf (no joint reward seen)" if math.isinf(ratio) else f"{ratio:.3g}x"
-
-
-def line(result: PremiseResult) -> str:
-    """The one line ``maprops premise`` prints per (game, variant)."""
-    head = f"{result.game}/{result.variant}: "
-    agents = []
-    if result.p_optimal is not None:
-        head += f"P(optimal joint action) {fmt(result.p_optimal)} (sampled {ci_text(result.joint)}); "
-        head += "gradient on the agent's part of the optimal joint action: "
-        for a in result.agents:
-            agents.append(
-                f"agent {a.agent} ({a.cooperative}) exact {fmt(a.exact, True)}, sampled {ci_text(a.gradient, True)} ({a.verdict})"
-            )
-    else:
-        head += f"joint rewards {ci_text(result.joint, unit='/ep')}"
-        if result.penalties is not None:
-            head += f", penalties {ci_text(result.penalties, unit='/ep')}, ratio {ratio_text(result.ratio)}"
-        head += f"; gradient on {result.agents[0].cooperative}: "
-        for a in result.agents:
-            agents.append(f"agent {a.agent} {ci_text(a.gradient, True)} ({a.verdict})")
-    return head + ", ".join(agents) + f" -> premise {result.verdict}"
-
-
-COLUMNS = (
-    "game",
-    "variant",
-    "kind",
-    "agent",
-    "cooperative",
-    "episodes",
-    "seed",
-    "gamma",
-    "joint_per_episode",
-    "joint_low",
-    "joint_high",
-    "penalties_per_episode",
-    "penalties_low",
-    "penalties_high",
-    "agent_penalties_per_episode",
-    "agent_penalties_low",
-    "agent_penalties_high",
-    "ratio",
-    "p_optimal",
-    "gradient",
-    "gradient_low",
-    "gradient_high",
-    "exact_gradient",
-    "agent_verdict",
-    "premise",
-)
-
-
-def rows(result: PremiseResult) -> list[dict]:
-    """One CSV row per agent; empty cells where a quantity does not apply."""
-
-    def triple(ci: Interval | None) -> list:
-        return ["", "", ""] if ci is None else [repr(ci.value), repr(ci.low), repr(ci.high)]
-
-    out = []
-    for a in result.agents:
-        ratio = result.ratio
-        values = [
-            result.game,
-            result.variant,
-            result.kind,
-            a.agent,
-            a.cooperative,
-            result.episodes,
-            result.seed,
-            repr(result.gamma),
-            *triple(result.joint),
-            *triple(result.penalties),
-            *triple(a.penalties),
-            "" if ratio is None else repr(ratio),
-            "" if result.p_optimal is None else repr(result.p_optimal),
-            *triple(a.gradient),
-            "" if a.exact is None else repr(a.exact),
-            a.verdict,
-            result.verdict,
-        ]
-        out.append(dict(zip(COLUMNS, values)))
-    return out
-
-
-def write_csv(path: str, results: list[PremiseResult]) -> None:
-    from maprops.io import atomic_path
-
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for result in results:
-            writer.writerows(rows(result))
-
-
-# -- the command ------------------------------------------------------------------------------------
-
-
-def premise_main(games: list[str], variant: str | None, episodes: int, seed: int, specs: str | None, csv_path: str | None) -> int:
-    from maprops.gradient import _default_specs
-    from maprops.specs import SpecLibrary
-    from maprops.specs.errors import SpecError, SpecErrors
-
-    def fail(message: str) -> int:
-        print(f"maprops premise: {message}", file=sys.stderr)
-        return 2
-
-    specs = specs or _default_specs()
-    if episodes < 2:
-        return fail(f"--episodes must be at least 2, got {episodes}")
-    try:
-        library = SpecLibrary(specs)
-    except (SpecErrors, SpecError) as err:
-        return fail(f"the specs in {specs} do not validate (run `maprops validate {specs}`): {str(err).splitlines()[0]}")
-    unknown = [g for g in games if g not in library.games]
-    if unknown:
-        return fail(f"no game {', '.join(map(repr, unknown))} in {specs}/games; games: {', '.join(sorted(library.games))}")
-    silent = [g for g in games if not declares_cooperation(library.games[g])]
-    if silent:
-        return fail(
-            f"{', '.join(map(repr, silent))}: no cooperative action declared (game kind {library.games[silent[0]].kind!r}), nothing to check"
-        )
-    todo, skipped = [], []
-    for name in games or sorted(library.games):
-        spec = library.games[name]
-        if not declares_cooperation(spec):
-            skipped.append(name)
-        elif variant is None:
-            todo += [(spec, v) for v in spec.variant_names]
-        elif variant in spec.variant_names:
-            todo.append((spec, variant))
-        elif games:
-            return fail(f"game {name!r} has no variant {variant!r}; variants: {', '.join(spec.variant_names)}")
-    if not todo:
-        return fail(f"no game has a variant {variant!r}")
-    gamma = library.table2.gamma
-    print(
-        f"# uniform random policies, {episodes} episodes per game, seed {seed}, gamma {gamma:g}; 95% CIs: {CI_METHOD}", flush=True
-    )
-    if skipped:
-        print(f"# skipped, no cooperative action declared: {', '.join(skipped)}", flush=True)
-    results = []
-    for spec, v in todo:
-        result = estimate(spec, v, episodes, seed, gamma)
-        results.append(result)
-        print(line(result), flush=True)
-    if csv_path:
-        write_csv(csv_path, results)
-    return 0

@@ -17,10 +17,13 @@ from importlib import metadata
 from pathlib import Path
 
 import maprops
+from maprops.kinds import GAMES
 
 TAG = "# maprops result"
 PREFIX = "# provenance: "
-LIBRARIES = ("torch", "numpy", "pydantic", "pettingzoo", "lbforaging", "gymnasium", "mpe2", "vmas")
+ENGINE_LIBRARIES = ("torch", "numpy", "pydantic")
+LIBRARIES = tuple(dict.fromkeys(ENGINE_LIBRARIES + tuple(p for kind in GAMES.values() for p in kind.packages)))
+"""The engine's libraries, then those the game kinds' registry entries name (``packages``)."""
 
 
 def git_commit() -> str:

@@ -29,7 +29,7 @@ from maprops.action_heads import action_head
 from maprops.config import RunSpec
 from maprops.games import make_game
 from maprops.history import BehaviorWindow, Buffer, History
-from maprops.kinds import SAMPLERS
+from maprops.kinds import SAMPLERS, game_kind
 from maprops.metrics import sampling_errors
 from maprops.policies import Actors, Critic, GaussianActors, make_actors
 from maprops.ppo import PPOLearner
@@ -64,10 +64,11 @@ class Episodes:
         return result
 
 
-def behavior_data(game, obs, actions, target_log_probs, minibatch_size: int | None = None) -> BehaviorData:
+def behavior_data(game, obs, actions, target_log_probs, minibatch_size: int | None = None, *, enumerable: bool) -> BehaviorData:
     """The buffer as the behavior update sees it, with state ids where the game enumerates its
-    states (the update then evaluates its networks once per state)."""
-    if not hasattr(game, "state_observations"):
+    joint states (``enumerable``: its kind's ``enumerable_states``; the update then evaluates its
+    networks once per state)."""
+    if not enumerable:
         return BehaviorData(obs=obs, actions=actions, target_log_probs=target_log_probs, minibatch_size=minibatch_size)
     return BehaviorData(obs, actions, target_log_probs, game.state_index(obs), game.state_observations(), minibatch_size)
 
@@ -76,9 +77,10 @@ def behavior_data(game, obs, actions, target_log_probs, minibatch_size: int | No
 def buffer_errors(game, actors: Actors | GaussianActors, params, obs, actions, kl: tuple | None = None):
     """Joint and agent-1 sampling error ``[S]`` of a buffer (``obs [S, M, N, D]``, ``actions
     [S, M, N]``, or ``[S, M, N, A]`` for Gaussian actors) against the target policies ``params``:
-    exact TV where the game can compute its on-policy visitation, else KL by maximum likelihood
-    (``kl = (rng, tag, MLEConfig)``; a Gaussian fit for continuous actions)."""
-    if hasattr(game, "state_distribution"):
+    exact TV (``kl`` None: a game kind whose ``sampling_error`` is ``tv`` computes its on-policy
+    visitation), else KL by maximum likelihood (``kl = (rng, tag, MLEConfig)``; a Gaussian fit for
+    continuous actions)."""
+    if kl is None:
         states = game.state_observations().expand(obs.shape[0], -1, -1, -1)  # [S, n_states, N, D]
         state_log_probs = actors.log_probs(params, states)
         distribution = game.state_distribution(state_log_probs)
@@ -142,6 +144,11 @@ class Trainer:
         self.history = History(getattr(spec.sampler, "history_batches", 1), behavior_reach=reach)
         self.iteration = 0
 
+    @property
+    def kind(self):
+        """The game's kind: what its core can do (its registry entry, :mod:`maprops.kinds`)."""
+        return game_kind(self.spec.game.kind)
+
     def _new_batch(self, steps: int) -> Buffer:
         game, head = self.game, self.head
         return Buffer.empty(
@@ -158,6 +165,7 @@ class Trainer:
             rollout.actions[:, span].flatten(1, 2),
             rollout.log_probs[:, span].flatten(1, 2),
             self.window.minibatch_size,
+            enumerable=self.kind.enumerable_states,
         )
 
     def _collect(self, it: int, buffer: Buffer, checkpoint=None) -> None:
@@ -203,7 +211,7 @@ class Trainer:
     def _errors(self, obs, actions, it: int, buffer: int):
         """Sampling error of one buffer ``[S, T, E, ...]`` (buffer 0: the sampler's, 1: shadow)."""
         kl = None
-        if self.spec.game.sampling_error == "kl":
+        if self.kind.sampling_error == "kl":
             kl = (self.rng, (Tag.SAMPLING_ERROR_FIT, it, buffer), self.spec.sampling_error_fit)
         return buffer_errors(self.game, self.actors, self.learner.actor_params, obs.flatten(1, 2), actions.flatten(1, 2), kl)
 
@@ -268,7 +276,7 @@ def check_finite(trainer: Trainer) -> None:
         "actor parameters": trainer.learner.actor_params,
         "critic parameters": trainer.learner.critic_params,
     }
-    if hasattr(trainer.sampler, "params"):
+    if trainer.adapts:  # a sampler with a behavior update has behavior parameters
         tensors["behavior-policy parameters"] = trainer.sampler.params
     for name, tensor in tensors.items():
         finite = torch.isfinite(tensor.reshape(s, -1)).all(1)

@@ -17,8 +17,9 @@ import json
 import sys
 
 from maprops.io import write_text_atomic
-from maprops.premise import estimate, line
+from maprops.premise import estimate
 from maprops.specs import SpecLibrary
+from pipeline.premise_table import line
 
 SEED = 0  # the premise command's default stream
 

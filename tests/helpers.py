@@ -5,7 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from maprops.config import MatrixGameConfig, PPOConfig, RunSpec, sampler_config
+from maprops.config import MatrixGameConfig, RunSpec, ppo_config, sampler_config
 
 GAME_19_MODIFIED = [[[5, 5], [1, 3]], [[3, 1], [2, 2]]]
 
@@ -27,7 +27,7 @@ def tiny_spec(sampler: str = "ma_props", algorithm: str = "mappo", iterations: i
         game=MatrixGameConfig(name="nonconflict_19", variant="modified", payoffs=GAME_19_MODIFIED, optimal=((0, 0),)),
         algorithm=algorithm,
         sampler=sampler_config(sampler, **sampler_kw),
-        ppo=PPOConfig(batch_size=batch, learning_rate=0.1),
+        ppo=ppo_config(batch_size=batch, learning_rate=0.1),
         total_steps=iterations * batch,
         eval_every=1,
         eval_episodes=10,

@@ -3,7 +3,7 @@ import torch
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from maprops.games.boulderpush import BoulderPushGame
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games.parallel_env import GameParallelEnv
 
 N, S, W, E = range(4)
 

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from maprops.config import sampler_config
+from maprops.kinds import GAMES
 from maprops.specs import SpecLibrary
-from maprops.specs.calibrations import OPEN_FIELDS, only_on_policy
+from maprops.specs.calibrations import only_on_policy
 from maprops.specs.validate import validate_main
 from pipeline.calibration import Selection, meets, select
 from pipeline.compare import mean_ci, named_rng
@@ -40,7 +41,7 @@ def test_shipped_calibrations(library):
         assert spec.game == name and spec.variant == fig5[name] and spec.algorithm == "mappo"
         assert spec.seeds >= 20 and 4 <= len(spec.candidates) <= 6
         kind = library.games[spec.game].kind
-        assert all(set(c) <= set(OPEN_FIELDS[kind]) for c in spec.candidates)
+        assert all(set(c) <= set(GAMES[kind].open_fields) for c in spec.candidates)
         # one candidate is the game as written (the first choice, or the calibrated value once applied)
         written = library.games[spec.game].model_dump()
         same = [
@@ -52,11 +53,13 @@ def test_shipped_calibrations(library):
 
 
 def test_open_fields_are_game_fields_and_never_rewards(library):
-    for kind, fields in OPEN_FIELDS.items():
+    calibratable = {name: kind.open_fields for name, kind in GAMES.items() if kind.open_fields}
+    assert calibratable
+    for kind, fields in calibratable.items():
         game = next(g for g in library.games.values() if g.kind == kind)
         assert set(fields) <= set(game.model_dump())
         assert not [f for f in fields if re.search("reward|penalty|player|food|agents", f)]
-    assert "size" not in OPEN_FIELDS["gridworld"]  # §6: "a 3x3 GridWorld"
+    assert "size" not in GAMES["gridworld"].open_fields  # §6: "a 3x3 GridWorld"
 
 
 def errors_of(root: Path, capsys) -> str:

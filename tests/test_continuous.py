@@ -17,7 +17,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from maprops.action_heads import GaussianHead, joint_gaussian, standard_normal
-from maprops.config import MLEConfig, sampler_config
+from maprops.config import mle_config, sampler_config
 from maprops.games import make_game
 from maprops.games.pettingzoo_task import PettingZooGame
 from maprops.kinds.pettingzoo import PettingZooParams
@@ -181,7 +181,7 @@ def _kl_case(mu: float, sigma: float, m: int = 4096):
     obs = torch.ones(2, m, 2, 3)
     actions = mu + sigma * standard_normal(rng.uniform((60,), (m, 2, 1))).float()
     target = torch.zeros(2, m, 2, 2)
-    return gaussian_kl_sampling_errors(obs, actions, target, GaussianHead(1), rng, (Tag.SAMPLING_ERROR_FIT, 0), MLEConfig())
+    return gaussian_kl_sampling_errors(obs, actions, target, GaussianHead(1), rng, (Tag.SAMPLING_ERROR_FIT, 0), mle_config())
 
 
 @pytest.mark.parametrize(("mu", "sigma"), [(0.5, 1.0), (1.0, 0.5)])

@@ -116,13 +116,13 @@ def test_an_unset_optional_field_leaves_the_run_identity_unchanged():
 
 
 def test_lbf_trains_block_independently_with_kl_sampling_error():
-    from maprops.config import MLEConfig
+    from maprops.config import mle_config
     from maprops.specs import SpecLibrary
 
     game = SpecLibrary("specs").games["lbf"].to_config("modified")
     base = tiny_spec("ma_props", iterations=1, batch=24)
     spec = RunSpec.model_validate(
-        {**base.model_dump(), "game": game.model_dump(), "sampling_error_fit": MLEConfig(steps=20).model_dump()}
+        {**base.model_dump(), "game": game.model_dump(), "sampling_error_fit": mle_config(steps=20).model_dump()}
     )
     alone, block = train(spec, [1]), train(spec, [0, 1])
     assert list(alone) == [

@@ -2,9 +2,9 @@ import pytest
 import torch
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-from maprops.games.base import decode_joint, encode_joint
 from maprops.games.matrix import MatrixGame
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games.parallel_env import GameParallelEnv
+from maprops.joint_actions import decode_joint, encode_joint
 
 CLIMBING = [[11, -30, 0], [-30, 7, 0], [0, 6, 5]]
 

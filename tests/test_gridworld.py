@@ -2,7 +2,7 @@ import torch
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from maprops.games.gridworld import GridWorldGame
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games.parallel_env import GameParallelEnv
 from maprops.metrics import total_variation
 from maprops.rng import SeedStreams, sample_categorical
 from tests.helpers import GRIDWORLD_SETTINGS, REPO

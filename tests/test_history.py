@@ -189,8 +189,10 @@ def test_the_history_variants_resolve_to_the_base_samplers_runs_with_b_set():
     library = SpecLibrary(SPECS)
     for name in ("on_policy_history_4", "props_history_4", "ma_props_history_4"):
         variant = library.sampler_variants[name]
-        config = library.sampler_config(name)
+        config = library.sampler_config(name, "nonconflict_19")
         assert config.history_batches == 4 and config.kind == variant.sampler
+        base = library.sampler_config(variant.sampler, "nonconflict_19")
+        assert config == base.model_copy(update={"history_batches": 4})
 
 
 def test_the_ring_fixes_minibatches_from_the_capacity_so_a_partly_filled_buffer_takes_fewer_steps():

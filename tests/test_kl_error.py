@@ -2,7 +2,7 @@
 
 import torch
 
-from maprops.config import MLEConfig
+from maprops.config import mle_config
 from maprops.kl_error import kl_sampling_errors
 from maprops.rng import SeedStreams
 
@@ -35,7 +35,7 @@ def test_tracks_exact_kl_on_a_one_state_game():
     for name, probs in {"on_policy": target_joint, "correlated": correlated}.items():
         obs, actions, _ = buffer(seeds, m, probs[None], gen)
         log_probs = target.log().expand(seeds, m, 2, K)
-        joint_kl, agent1_kl = kl_sampling_errors(obs, actions, log_probs, (K, K), SeedStreams(range(seeds)), (1,), MLEConfig())
+        joint_kl, agent1_kl = kl_sampling_errors(obs, actions, log_probs, (K, K), SeedStreams(range(seeds)), (1,), mle_config())
         counts = torch.stack([torch.bincount(a, minlength=K * K) for a in actions[..., 0] * K + actions[..., 1]]) / m
         exact_joint = exact_kl(counts, target_joint)
         exact_agent1 = exact_kl(counts.view(seeds, K, K).sum(-1), target[0])
@@ -51,7 +51,7 @@ def test_weights_per_state_kl_by_state_frequency():
     skewed = torch.tensor([0.6, 0.1, 0.0, 0.0, 0.2, 0.0, 0.0, 0.0, 0.1])
     obs, actions, states = buffer(2, 400, torch.stack([uniform, skewed]), gen, obs_values=(-1.0, 1.0))
     log_probs = torch.full((2, 400, 2, K), 1 / K).log()
-    joint_kl, _ = kl_sampling_errors(obs, actions, log_probs, (K, K), SeedStreams([0, 1]), (2,), MLEConfig())
+    joint_kl, _ = kl_sampling_errors(obs, actions, log_probs, (K, K), SeedStreams([0, 1]), (2,), mle_config())
     joint = actions[..., 0] * K + actions[..., 1]
     exact = torch.zeros(2, dtype=torch.float64)
     for state in (0, 1):
@@ -65,7 +65,7 @@ def test_a_seeds_estimate_does_not_depend_on_its_block():
     gen = torch.Generator().manual_seed(2)
     obs, actions, _ = buffer(5, 100, torch.full((1, K * K), 1 / (K * K)), gen)
     log_probs = torch.full((5, 100, 2, K), 1 / K).log()
-    config = MLEConfig(steps=40)
+    config = mle_config(steps=40)
     block = kl_sampling_errors(obs, actions, log_probs, (K, K), SeedStreams(range(5)), (3,), config)
     alone = kl_sampling_errors(obs[3:4], actions[3:4], log_probs[3:4], (K, K), SeedStreams([3]), (3,), config)
     assert torch.equal(block[0][3:4], alone[0]) and torch.equal(block[1][3:4], alone[1])

@@ -14,7 +14,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from maprops.games.instances import reset_seed
 from maprops.games.lbf import LBFGame
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games.parallel_env import GameParallelEnv
 
 NONE, NORTH, SOUTH, WEST, EAST, LOAD = range(6)
 PAPER = dict(field_size=5, max_player_level=1, max_food_level=None, sight=5, max_episode_steps=50, penalty=0.015)

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from maprops.config import sampler_config
-from maprops.games.base import decode_joint, encode_joint
-from maprops.policies import Actors, joint_log_probs
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
+from maprops.policies import Actors
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.ma_props import MaPropsSampler, _CentralizedPolicy

@@ -21,7 +21,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 from maprops.cli import main
 from maprops.games import make_game
 from maprops.games.instances import reset_seed
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games.parallel_env import GameParallelEnv
 from maprops.games.pettingzoo_task import AgentsOutOfStep, PettingZooGame
 from maprops.kinds.pettingzoo import SuccessRule, make_env
 from maprops.specs import SpecLibrary

@@ -19,7 +19,7 @@ from maprops.games.boulderpush import BoulderPushGame
 from maprops.games.gridworld import GridWorldGame
 from maprops.games.lbf import LBFGame
 from maprops.gradient import exact_gradient
-from maprops.premise import DISCOURAGES, ENCOURAGES, FAILS, HOLDS, estimate, mean_ci, play_uniform
+from maprops.premise import DISCOURAGES, ENCOURAGES, FAILS, HOLDS, estimate, normal_mean_ci, play_uniform
 from maprops.rng import SeedStreams
 from maprops.specs import SpecLibrary
 from pipeline import report
@@ -137,12 +137,12 @@ def test_premise_on_a_tiny_gridworld_agrees_with_the_enumeration():
     steps = 3
     played = play_uniform(tiny_gridworld(steps), episodes=20000, seed=0, gamma=GAMMA)
     joint, lone, grad = enumerate_2x2(steps)
-    ci = mean_ci(played.joint, counts=True)
+    ci = normal_mean_ci(played.joint, counts=True)
     assert ci.low <= float(joint) <= ci.high
     for i in range(2):
-        ci = mean_ci(played.lone[:, i], counts=True)
+        ci = normal_mean_ci(played.lone[:, i], counts=True)
         assert ci.low <= float(lone[i]) <= ci.high
-        ci = mean_ci(played.gradient[:, i])
+        ci = normal_mean_ci(played.gradient[:, i])
         assert ci.low <= grad[i] <= ci.high, (i, ci, grad[i])
 
 

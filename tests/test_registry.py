@@ -9,6 +9,7 @@ seed's numbers independent of its block.
 import math
 import pickle
 import re
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,20 @@ def test_the_unions_and_names_follow_the_registry():
         assert kind.sampling_error in ("tv", "kl")
     for name, kind in SAMPLERS.items():
         assert kind.config.model_fields["kind"].default == name
+
+
+def test_every_sampler_case_names_a_class_the_factory_can_build():
+    """Each entry names its classes by path: every path resolves, to a class with the factory's
+    ``from_config``; a sampler with several cases takes them from its setting's values."""
+    from maprops.kinds.base import load_class
+
+    for name, kind in SAMPLERS.items():
+        for case, implementation in kind.cases.items():
+            for path in filter(None, (implementation.discrete, implementation.continuous)):
+                assert callable(getattr(load_class(path), "from_config", None)), f"{name} ({case}): {path}"
+        if kind.chosen_by is not None:
+            field = kind.config.model_fields[kind.chosen_by]
+            assert set(kind.cases) == set(typing.get_args(field.annotation)) and field.default in kind.cases
 
 
 @pytest.mark.parametrize("kind", list(GAMES))

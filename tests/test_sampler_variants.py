@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from maprops.config import sampler_config
-from maprops.games.base import decode_joint, encode_joint
 from maprops.games.gridworld import GridWorldGame
-from maprops.policies import Actors, joint_log_probs
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
+from maprops.policies import Actors
 from maprops.rng import SeedStreams, sample_categorical
+from maprops.samplers import make_sampler
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import approx_kl
-from maprops.samplers.ma_props import MaPropsSampler
 from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
 from maprops.samplers.props import PropsSampler
 from maprops.specs import SpecErrors, SpecLibrary
@@ -37,7 +37,7 @@ def gridworld_buffer(m: int = 40):
     states = torch.randint(0, game.n_states, (S, m), generator=gen)
     obs = game.state_observations()[states]  # [S, M, N, D]
     actions = torch.randint(0, 4, (S, m, game.n_agents), generator=gen)
-    data = behavior_data(game, obs, actions, actors.log_probs(theta, obs))
+    data = behavior_data(game, obs, actions, actors.log_probs(theta, obs), enumerable=True)
     return game, rng, actors, theta, data
 
 
@@ -85,7 +85,7 @@ def test_an_enforced_kl_cutoff_is_never_exceeded_after_an_update(delta_phi):
     results = {}
     for mode in ("check", "enforce"):
         config = sampler_config("ma_props", delta_phi=delta_phi, learning_rate=1.0, target_kl=0.05, kl_cutoff=mode)
-        sampler = MaPropsSampler.from_config(config, actors, theta, game, rng)
+        sampler = make_sampler(config, actors, theta, game, rng)
         sampler.update(theta, data, (0, 0))
         target = joint_log_probs(data.target_log_probs)
         behavior = behavior_joint_log_probs(sampler, data)

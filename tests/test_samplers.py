@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from maprops.config import sampler_config
-from maprops.policies import Actors, joint_log_probs
+from maprops.joint_actions import joint_log_probs
+from maprops.policies import Actors
 from maprops.rng import SeedStreams
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_loss

@@ -352,25 +352,88 @@ def test_validate_outside_a_project_says_what_it_looked_for(tmp_path, monkeypatc
     assert f"looked for {tmp_path / 'specs'}" in err and "run it in a maprops checkout" in err
 
 
-@pytest.mark.parametrize(
-    "table, model",
-    [("table2.yaml", "PPOConfig"), ("behavior.yaml", "BehaviorSamplerConfig")],
-)
-def test_python_defaults_equal_the_yaml_tables(table, model):
-    """The YAML tables are the home of the paper's values; the run-spec models' defaults (used
-    by code that builds a run without specs: benchmarks, tests) must say the same."""
+# Every table of specs/hyperparams/ that sets run-spec values, and the fields it sets under
+# another name (Table 3's columns); every other key sets the model field of its own name.
+TABLE_COLUMNS = {
+    "table2.yaml": {},
+    "table3.yaml": {
+        "ppo_batch_size": ("PPOConfig", "batch_size"),
+        "ppo_learning_rate": ("PPOConfig", "learning_rate"),
+        "behavior_learning_rate": ("behavior", "learning_rate"),
+        "behavior_batch_size": ("behavior", "batch_size"),
+    },
+    "behavior.yaml": {},
+    "sampling_error.yaml": {},
+}
+
+
+def models_of_the_tables() -> dict[str, list[type]]:
+    """The run-spec models the tables fill: ``behavior`` stands for every sampler with a behavior update."""
+    from maprops.config import MLEConfig, PPOConfig
+    from maprops.kinds import SAMPLERS
+
+    return {
+        "table2.yaml": [PPOConfig, RunSpec],
+        "behavior.yaml": [k.config for k in SAMPLERS.values() if k.has_behavior_update],
+        "sampling_error.yaml": [MLEConfig],
+        "PPOConfig": [PPOConfig],
+        "behavior": [k.config for k in SAMPLERS.values() if k.has_behavior_update],
+    }
+
+
+def table_fields(table: str) -> list[tuple[type, str, str]]:
+    """(model, field, table key) for every value ``table`` gives a run-spec model's field."""
     import yaml
 
-    import maprops.config as config
+    data = yaml.safe_load((SPECS / "hyperparams" / table).read_text())
+    keys = next(iter(data["rows"].values())) if table == "table3.yaml" else data
+    models = models_of_the_tables()
+    out = []
+    for key in keys:
+        if key in TABLE_COLUMNS[table]:
+            target, field = TABLE_COLUMNS[table][key]
+            out += [(model, field, key) for model in models[target]]
+        else:
+            out += [(model, key, key) for model in models[table] if key in model.model_fields]
+        assert any(k == key for _, _, k in out), f"{table}: {key!r} sets no field of a run-spec model"
+    return out
 
-    values = yaml.safe_load((SPECS / "hyperparams" / table).read_text())
-    fields = getattr(config, model).model_fields
-    shared = [name for name in values if name in fields and not fields[name].is_required()]
-    assert len(shared) >= 6, shared  # the check compares something
-    for name in shared:
-        default = fields[name].default
-        expected = tuple(values[name]) if isinstance(values[name], list) else values[name]
-        assert default == expected, f"{model}.{name} defaults to {default!r}, {table} says {expected!r}"
+
+@pytest.mark.parametrize("table", list(TABLE_COLUMNS))
+def test_the_python_models_repeat_no_value_of_the_yaml_tables(table):
+    """The YAML tables are the one home of the paper's values (and of our assumptions about what
+    it leaves open): a run-spec model field that a table sets has no Python default, so the two can
+    never say different things. The one exception reads the table itself: a field that may be
+    absent from a run spec read back from its JSON (``behavior_buffer``) defaults to the shipped
+    table's value (:class:`maprops.shipped.TableDefault`). Code without a spec folder builds its
+    runs from the shipped tables too (``ppo_config``, ``mle_config``, ``sampler_config``)."""
+    from pydantic_core import PydanticUndefined
+
+    from maprops.shipped import TableDefault
+
+    fields = table_fields(table)
+    assert len(fields) >= 2, fields  # the check compares something
+    for model, name, key in fields:
+        info = model.model_fields[name]
+        where = f"{model.__name__}.{name} ({table}: {key})"
+        assert info.default is PydanticUndefined, f"{where} has the Python default {info.default!r}: the table holds it"
+        factory = info.default_factory
+        assert factory is None or factory == TableDefault(table.removesuffix(".yaml"), key), (
+            f"{where} has a default factory that does not read the table"
+        )
+
+
+def test_runs_built_without_specs_take_the_shipped_tables_values(library):
+    """The constructors for code without a spec folder give what the spec library resolves from
+    the same tables: a 2x2 matrix game's figure cell (Table 3 row matrix_2x2)."""
+    from maprops.config import mle_config, ppo_config, sampler_config
+
+    run = next(c.run for c in library.cells("fig11", "full") if c.sampler == "ma_props")
+    assert library.games[run.game.name].hyperparams == "matrix_2x2"
+    assert ppo_config(batch_size=run.ppo.batch_size, learning_rate=run.ppo.learning_rate) == run.ppo
+    assert sampler_config("ma_props") == run.sampler
+    assert mle_config() == library.sampling_error_fit
+    assert library.table2.eval_episodes == run.eval_episodes
 
 
 @pytest.mark.parametrize("behavior_buffer", ["ring", "batch"])

@@ -18,9 +18,10 @@ import torch
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from maprops.cli import main
-from maprops.games import make_game, vmas_probe
-from maprops.games.pettingzoo import GameParallelEnv
+from maprops.games import make_game
+from maprops.games.parallel_env import GameParallelEnv
 from maprops.games.vmas_task import RandomStep, VmasGame
+from maprops.kinds import vmas_probe
 from maprops.kinds.package_tasks import SuccessRule
 from maprops.specs import SpecLibrary
 from maprops.specs.games import GameSpec

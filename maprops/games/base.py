@@ -2,7 +2,7 @@
 
 A *run axis* ``[S, E]`` is seeds x parallel environments per seed. Cores are pure tensor code
 with no PettingZoo or gym objects, so a block of 100 seeds steps in a few tensor ops; the
-PettingZoo adapter (``maprops.games.pettingzoo``) wraps a core with ``S = E = 1`` for
+PettingZoo adapter (``maprops.games.parallel_env``) wraps a core with ``S = E = 1`` for
 interoperability and API tests.
 
 Randomness enters only through the uniforms passed to ``reset``/``step``, drawn by the caller
@@ -72,27 +72,3 @@ class JointActionCount:
     @property
     def n_joint_actions(self) -> int:
         return math.prod(self.n_actions)
-
-
-def joint_strides(n_actions: tuple[int, ...]) -> tuple[int, ...]:
-    """Mixed-radix strides of the joint-action index; agent 0 is the most significant digit,
-    so for two agents the joint index is ``a1 * k2 + a2`` (row-major over the payoff table)."""
-    strides = []
-    acc = 1
-    for k in reversed(n_actions):
-        strides.append(acc)
-        acc *= k
-    return tuple(reversed(strides))
-
-
-def encode_joint(actions: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
-    """Per-agent actions ``[..., N]`` -> joint-action index ``[...]``."""
-    strides = torch.tensor(joint_strides(n_actions), dtype=actions.dtype)
-    return (actions * strides).sum(-1)
-
-
-def decode_joint(joint: torch.Tensor, n_actions: tuple[int, ...]) -> torch.Tensor:
-    """Joint-action index ``[...]`` -> per-agent actions ``[..., N]``."""
-    strides = torch.tensor(joint_strides(n_actions), dtype=joint.dtype)
-    k = torch.tensor(n_actions, dtype=joint.dtype)
-    return (joint.unsqueeze(-1) // strides) % k

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import JointActionCount, StepResult, decode_joint
-from maprops.policies import joint_log_probs
+from maprops.games.base import JointActionCount, StepResult
+from maprops.joint_actions import decode_joint, joint_log_probs
 
 # Action order: up, down, left, right (row, column deltas).
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))

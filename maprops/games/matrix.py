@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import JointActionCount, StepResult, encode_joint
+from maprops.games.base import JointActionCount, StepResult
+from maprops.joint_actions import encode_joint
 
 
 class MatrixGame(JointActionCount):

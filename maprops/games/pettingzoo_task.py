@@ -1,5 +1,5 @@
 """A PettingZoo ``ParallelEnv`` task as a batched core: the other direction of
-:mod:`maprops.games.pettingzoo` (which shows our cores as ParallelEnvs).
+:mod:`maprops.games.parallel_env` (which shows our cores as ParallelEnvs).
 
 The core holds one instance of the configured environment per run-axis entry and steps them in
 a loop (:mod:`maprops.games.instances`): each reset is ``env.reset(seed=...)`` with a seed drawn

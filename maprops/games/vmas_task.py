@@ -10,7 +10,7 @@ entries around it. The core therefore resets entry by entry: every reset, the fi
 automatic one after an episode ends, seeds VMAS's generators with an integer drawn from that
 entry's own stream (one uniform, :mod:`maprops.games.instances`) and resets that entry alone
 (``env.seed(k); env.reset_at(i)``), which draws only that entry's numbers. Steps must draw none:
-the spec probe refuses scenarios whose steps do (:mod:`maprops.games.vmas_probe`), and the core
+the spec probe refuses scenarios whose steps do (:mod:`maprops.kinds.vmas_probe`), and the core
 checks every step again, stopping with an error if VMAS's random state moved. An entry's
 trajectory is then a function of its own stream alone.
 
@@ -40,9 +40,9 @@ import torch
 
 from maprops.games.base import JointActionCount, StepResult
 from maprops.games.instances import SEED_RANGE
-from maprops.games.vmas_probe import make, observe, random_state, reset_entry, state_key
 from maprops.kinds.package_tasks import SuccessRule
 from maprops.kinds.vmas import VmasParams, describe
+from maprops.kinds.vmas_probe import make, observe, random_state, reset_entry, state_key
 
 
 class RandomStep(RuntimeError):

@@ -3,9 +3,10 @@
 A *game kind* (``kind:`` in a game spec) is a family of games with one core: ``matrix``,
 ``gridworld``, ... Its entry names the settings model a spec file writes, the core class that
 plays it, the sampling-error metric it supports, the cost constants that size its train jobs and
-the name figures print. A *sampler* is an entry with its settings model, its class, and how
-figures draw it. Entries hold class *paths* for cores and samplers, so reading specs (the
-pipeline, ``maprops validate``) never imports torch or a game package.
+the name figures print. A *sampler* is an entry with its settings model, its implementation
+class per case (per setting and action space) with what each needs of a game, and how figures
+draw it. Entries hold class *paths* for cores and samplers, so reading specs (the pipeline,
+``maprops validate``) never imports torch or a game package.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError
@@ -93,6 +94,13 @@ class GameKind:
     # in size, so the cost model scales ``cost`` to each task (GameCost.for_agents); None: every
     # game of the kind costs ``cost``.
     task_size: Callable[[dict], tuple[int, int | None]] | None = None
+    # Game fields the paper leaves open, each with the place in the paper that leaves it open: what
+    # a calibration spec may set (maprops/specs/calibrations.py); everything else of a game (rewards,
+    # penalties, what the paper states) is fixed. Empty: nothing of this kind can be calibrated.
+    open_fields: dict[str, str] = field(default_factory=dict)
+    # The packages besides the engine's own (torch, numpy, pydantic) that decide this kind's
+    # numbers: every result records their versions (maprops/provenance.py).
+    packages: tuple[str, ...] = ()
 
     def cost_of(self, game: dict) -> GameCost:
         """The cost constants of one resolved game (a run spec's ``game``)."""
@@ -132,17 +140,34 @@ class Style:
 
 
 @dataclass(frozen=True)
+class Implementation:
+    """One class that carries out a sampler: its path for discrete actions and, if it has one, its
+    path for continuous (Box) actions sampled from Gaussian policies; and whether it needs a game
+    whose joint states are enumerable (it counts or tabulates per joint state). Every class is
+    built by its ``from_config(config, actors, target_params, game, rng)``."""
+
+    discrete: str
+    continuous: str | None = None
+    needs_enumerable_states: bool = False
+
+    def core(self, continuous: bool) -> str | None:
+        """The class path for a game's action space (None: this implementation cannot act there)."""
+        return self.continuous if continuous else self.discrete
+
+
+@dataclass(frozen=True)
 class SamplerKind:
-    """One sampler. ``update_cost`` scales the behavior-update work of the cost model (None: the
-    sampler has no behavior update, so its train jobs cost what on-policy ones do)."""
+    """One sampler. ``implementations`` is its one :class:`Implementation`, or, for a sampler with
+    several, a mapping from the values of its setting ``chosen_by`` (MA-PROPS's ``delta_phi``) to
+    theirs. ``update_cost`` scales the behavior-update work of the cost model (None: the sampler
+    has no behavior update, so its train jobs cost what on-policy ones do)."""
 
     name: str
     config: type
-    core: str
+    implementations: Implementation | dict[str, Implementation]
     style: Style
+    chosen_by: str | None = None
     update_cost: float | None = None
-    needs_enumerable_states: bool = False  # e.g. an oracle that counts visits per joint state
-    continuous_actions: bool = False  # it can also sample continuous (Box) actions from Gaussian policies
     prose: str | None = None  # the name inside a sentence or table cell, when not the legend's label
 
     @property
@@ -158,8 +183,37 @@ class SamplerKind:
         """PROPS-like: a behavior policy trained between target updates (what Table 1 sweeps)."""
         return self.update_cost is not None
 
+    @property
+    def cases(self) -> dict[str | None, Implementation]:
+        """Every implementation by its case (the value of ``chosen_by``; None for a sampler with one)."""
+        if isinstance(self.implementations, Implementation):
+            return {None: self.implementations}
+        return dict(self.implementations)
+
+    def implementation(self, sampler) -> tuple[str | None, Implementation]:
+        """The case a sampler config chooses and its implementation."""
+        case = None if self.chosen_by is None else getattr(sampler, self.chosen_by)
+        return case, self.cases[case]
+
+    @property
+    def needs_enumerable_states(self) -> bool:
+        """Whether the sampler at its default settings needs enumerable joint states (the ROS oracle)."""
+        default = None if self.chosen_by is None else self.config.model_fields[self.chosen_by].default
+        return self.cases[default].needs_enumerable_states
+
+    @property
+    def continuous_actions(self) -> bool:
+        """Whether some setting of the sampler acts in continuous (Box) action spaces."""
+        return any(impl.continuous is not None for impl in self.cases.values())
+
     def build(self, config, actors, target_params, game, rng):
-        return load_class(self.core).from_config(config, actors, target_params, game, rng)
+        """The sampler for a run: the class its case names for the actors' action space."""
+        case, implementation = self.implementation(config)
+        core = implementation.core(actors.head.continuous)
+        if core is None:  # a run spec never gets here: maprops.kinds.sampler_misfit refuses it
+            space = "continuous" if actors.head.continuous else "discrete"
+            raise ValueError(f"sampler {self.name!r} ({case or 'default'}) has no implementation for {space} actions")
+        return load_class(core).from_config(config, actors, target_params, game, rng)
 
 
 # -- the spec parts every game kind's file shares -------------------------------------------
@@ -237,6 +291,8 @@ def param_game_kind(
     core: str,
     cost: GameCost,
     task_size: Callable[[dict], tuple[int, int | None]] | None = None,
+    open_fields: dict[str, str] | None = None,
+    packages: tuple[str, ...] = (),
 ) -> GameKind:
     """The entry of a game described by flat parameters: its resolved config (the parameters plus
     name and variant) and its spec file model (the parameters at the top level, plus title, Table 3
@@ -244,4 +300,14 @@ def param_game_kind(
     stem = params.__name__.removesuffix("Params")
     config = type(f"{stem}Config", (params, Named), {"__module__": params.__module__, "__doc__": params.__doc__})
     spec = type(f"{stem}Spec", (ParamGameSpec, params), {"__module__": params.__module__, "config_class": config})
-    return GameKind(name=name, label=label, config=config, spec=spec, core=core, cost=cost, task_size=task_size)
+    return GameKind(
+        name=name,
+        label=label,
+        config=config,
+        spec=spec,
+        core=core,
+        cost=cost,
+        task_size=task_size,
+        open_fields=open_fields or {},
+        packages=packages,
+    )

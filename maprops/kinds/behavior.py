@@ -9,25 +9,27 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from maprops.kinds.history import HistoryConfig
+from maprops.shipped import TableDefault
 from maprops.spec_types import Float, Int
 
 
 class BehaviorSamplerConfig(HistoryConfig):
     """The behavior policy is reset to the target and trained every ``batch_size`` (the paper's
-    m) environment steps on the buffer D (which steps of it: ``behavior_buffer``). The defaults are
-    ``specs/hyperparams/behavior.yaml`` and Table 3's behavior columns, checked equal by a test;
-    ``target_kl`` is the value Table 1 prints (6)."""
+    m) environment steps on the buffer D (which steps of it: ``behavior_buffer``). The values come
+    from the tables, never from here: ``specs/hyperparams/behavior.yaml`` and Table 3's behavior
+    columns (learning rate, m) set every field but the beyond-the-paper options below, so those
+    fields are required (code without a spec folder: :func:`maprops.config.sampler_config`)."""
 
     kind: str
-    learning_rate: Float = Field(default=0.03, gt=0)
-    batch_size: Int = Field(default=1, ge=1)
-    epochs: Int = Field(default=16, ge=1)
-    minibatches: Int = Field(default=8, ge=1)
-    clip_coef: Float = Field(default=0.3, gt=0)
-    target_kl: Float | None = Field(default=6.0, gt=0, description="None: never stop the update early")
-    max_grad_norm: Float = Field(default=0.5, gt=0)
-    adam_eps: Float = Field(default=1e-5, gt=0)
-    hidden_sizes: tuple[Int, ...] = (64, 64)
+    learning_rate: Float = Field(gt=0)
+    batch_size: Int = Field(ge=1)
+    epochs: Int = Field(ge=1)
+    minibatches: Int = Field(ge=1)
+    clip_coef: Float = Field(gt=0)
+    target_kl: Float | None = Field(gt=0, description="None: never stop the update early")
+    max_grad_norm: Float = Field(gt=0)
+    adam_eps: Float = Field(gt=0)
+    hidden_sizes: tuple[Int, ...]
     # Beyond the paper (docs/assumptions.md#beyond-the-paper-sampler-options-the-theory-suggests-off-by-default): variants the theory suggests.
     # At their defaults -- the paper's and the authors' code's behavior -- they are left out
     # of the run's identity, so adding them renamed no existing run.
@@ -36,8 +38,11 @@ class BehaviorSamplerConfig(HistoryConfig):
         description="True: zero the behavior optimizer's Adam moments and step count at every behavior reset "
         "(default: carried across resets, as the authors' code does)",
     )
+    # Not beyond the paper: the behavior table sets it like the fields above. Absent from a run
+    # spec it reads as the shipped table's value, as it always has. NB: canonical_json leaves out
+    # "batch" (identity_defaults below), so a "batch" run's JSON reads back as the table's "ring".
     behavior_buffer: Literal["ring", "batch"] = Field(
-        default="ring",
+        default_factory=TableDefault("behavior", "behavior_buffer"),
         description="ring (the authors' PROPS code): D is a ring buffer of capacity C = history_batches x n "
         "(a fixed-target run: its total samples); every m steps, also right after a target update, the behavior "
         "trains on the newest min(steps so far, C - m) steps, in minibatches of (C - m) // minibatches. "

@@ -41,6 +41,12 @@ KIND = param_game_kind(
     BoulderPushParams,
     core="maprops.games.boulderpush:BoulderPushGame",
     cost=GameCost(step_s=2.5e-4, update_seed_s=6e-3, update_sample_s=3.5e-5, eval_s=0.15, error_s=0.35, bytes_per_sample=12_700),
+    open_fields={
+        "height": "§6 and App. E.1 give no grid size",
+        "width": "§6 and App. E.1 give no grid size",
+        "sight": "App. E.1 does not describe the observation",
+        "max_episode_steps": "App. E.1 gives no time limit",
+    },
 )
 BoulderPushConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 BoulderPushSpec = KIND.spec

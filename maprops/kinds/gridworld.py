@@ -32,6 +32,11 @@ KIND = param_game_kind(
     GridWorldParams,
     core="maprops.games.gridworld:GridWorldGame",
     cost=GameCost(step_s=2.5e-5, update_seed_s=1e-3, update_sample_s=1.2e-5, eval_s=0.01, error_s=1e-3, bytes_per_sample=3_200),
+    open_fields={
+        # not `size`: §6 says "a 3x3 GridWorld"; the team and distractor cells are its corners
+        "starts": "§6 and Fig. 3a show no start cells",
+        "max_episode_steps": "§6 gives no time limit",
+    },
 )
 GridWorldConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 GridWorldSpec = KIND.spec

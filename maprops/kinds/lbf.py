@@ -96,6 +96,14 @@ KIND = param_game_kind(
     LBFParams,
     core="maprops.games.lbf:LBFGame",
     cost=GameCost(step_s=2e-4, update_seed_s=1.5e-3, update_sample_s=1.6e-5, eval_s=0.3, error_s=0.2, bytes_per_sample=2_700),
+    open_fields={
+        # not the levels: App. E.1's "both agents must forage" and 0.5 each fix two equal-level
+        # players and a food of their summed level
+        "field_size": "§6 and App. E.1 give no field size",
+        "sight": "App. E.1 does not describe the observation",
+        "max_episode_steps": "App. E.1 gives no time limit",
+    },
+    packages=("lbforaging", "gymnasium"),
 )
 LBFConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 LBFSpec = KIND.spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from maprops.kinds.base import SamplerKind, Style
+from maprops.kinds.base import Implementation, SamplerKind, Style
 from maprops.kinds.history import HistoryConfig
 
 
@@ -22,8 +22,10 @@ class OnPolicyConfig(HistoryConfig):
 KIND = SamplerKind(
     name="on_policy",
     config=OnPolicyConfig,
-    core="maprops.samplers.on_policy:OnPolicySampler",
+    # one class for both action spaces: it samples whatever distribution the actors' head gives
+    implementations=Implementation(
+        "maprops.samplers.on_policy:OnPolicySampler", continuous="maprops.samplers.on_policy:OnPolicySampler"
+    ),
     style=Style("On-policy", "#1f77b4", "-", "o"),
     prose="on-policy",
-    continuous_actions=True,
 )

@@ -240,6 +240,7 @@ KIND = param_game_kind(
         bytes_per_instance=2_000_000,
     ),
     task_size=game_size,
+    packages=("pettingzoo", "gymnasium", "mpe2"),  # mpe2: the shipped task's (specs/games/simple_spread.yaml)
 )
 PettingZooConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 PettingZooSpec = KIND.spec

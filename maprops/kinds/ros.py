@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from maprops.kinds.base import SamplerKind, Style
+from maprops.kinds.base import Implementation, SamplerKind, Style
 from maprops.spec_types import Frozen
 
 
@@ -18,7 +18,6 @@ class RosConfig(Frozen):
 KIND = SamplerKind(
     name="ros",
     config=RosConfig,
-    core="maprops.samplers.ros:RosSampler",
+    implementations=Implementation("maprops.samplers.ros:RosSampler", needs_enumerable_states=True),
     style=Style("ROS oracle", "#7f7f7f", (0, (1, 1.5)), "D"),
-    needs_enumerable_states=True,
 )

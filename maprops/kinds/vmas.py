@@ -8,7 +8,7 @@ arguments of ``vmas.make_env`` (``continuous_actions``, ``num_envs``, ``max_step
 not the spec's to set.
 
 Reading a spec checks the scenario name against the scenario files of the installed vmas package
-(found without importing it), then probes the scenario (:mod:`maprops.games.vmas_probe`): a
+(found without importing it), then probes the scenario (:mod:`maprops.kinds.vmas_probe`): a
 common Discrete action count and observation length for every agent, steps that draw no random
 numbers, and environments that do not depend on the rest of their batch. VMAS imports torch,
 which reading specs must not, so the probe runs in a subprocess (about 2 s) unless torch is
@@ -57,7 +57,7 @@ SET_BY_THE_CORE = frozenset(
 """``vmas.make_env``'s own arguments: the core sets them (discrete actions, one batch for the
 seed block, no vmas time limit), so they are not scenario keyword arguments."""
 
-PROBE = Path(__file__).resolve().parents[1] / "games" / "vmas_probe.py"
+PROBE = Path(__file__).resolve().with_name("vmas_probe.py")
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,13 @@ def _ask_probe(scenario: str, kwargs_json: str) -> dict:
     """The probe's answer: in this process if torch is loaded anyway, else in a subprocess."""
     query = {"scenario": scenario, "kwargs": json.loads(kwargs_json)}
     if "torch" in sys.modules:
-        from maprops.games.vmas_probe import answer
+        from maprops.kinds.vmas_probe import answer
 
         return answer(query)
     root = str(PROBE.parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
     done = subprocess.run(
-        [sys.executable, "-m", "maprops.games.vmas_probe"],
+        [sys.executable, "-m", "maprops.kinds.vmas_probe"],
         input=json.dumps(query),
         capture_output=True,
         text=True,
@@ -208,6 +208,7 @@ KIND = param_game_kind(
         bytes_per_sample=2_700,
     ),
     task_size=game_size,
+    packages=("vmas",),
 )
 VmasConfig = KIND.config  # module attributes: pickled run state finds classes by module and name
 VmasSpec = KIND.spec

@@ -34,6 +34,14 @@ class BehaviorData:
 
 
 class Sampler(Protocol):
+    """What every sampler class implements. The registry entry of its kind names the class
+    (:class:`maprops.kinds.base.Implementation`) and builds it with :meth:`from_config`."""
+
+    @classmethod
+    def from_config(cls, config, actors, target_params: torch.Tensor, game, rng) -> Sampler:
+        """The sampler for a run: its ``sampler`` config, the target actors and their parameters
+        ``[S*N, P]``, the game core and the block's seed streams."""
+
     def reset_to_target(self, target_params: torch.Tensor) -> None:
         """Make the behavior policy equal to the (new) target policy."""
 

@@ -6,7 +6,8 @@ differs from the discrete samplers':
 - PROPS: a behavior copy of each agent's Gaussian actor (its mean MLP and its log stds), reset
   to the target at every behavior update; ``log pi_phi(a|s)`` is the sum over agents and action
   dimensions of the copies' Gaussian log densities of the buffer's (unclipped) actions.
-- MA-PROPS (Eq. 10): ``Delta_phi``, an MLP on the joint observation, outputs an adjustment of
+- MA-PROPS (Eq. 10): ``Delta_phi``, an MLP on the joint observation
+  (:mod:`maprops.samplers.delta_phi`), outputs an adjustment of
   the joint Gaussian's mean and of its *log* standard deviation, one per agent and action
   dimension: ``pi_phi(.|s) = N(mu(s) + Delta_mu(s), (exp(log sigma(s) + Delta_log_sigma(s)))^2)``.
   The paper adjusts the variance itself; adjusting its logarithm keeps the standard deviation
@@ -26,11 +27,12 @@ import torch
 
 from maprops.action_heads import GaussianHead, joint_gaussian
 from maprops.kinds.behavior import BehaviorSamplerConfig
-from maprops.nets import StackedAdam, StackedMLP
-from maprops.policies import GaussianActors, init_params
+from maprops.nets import StackedMLP
+from maprops.policies import GaussianActors
 from maprops.rng import SeedStreams
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.delta_phi import build_head, zero_output
 from maprops.samplers.props import PropsSampler
 
 
@@ -115,21 +117,20 @@ class GaussianMaPropsSampler:
     """MA-PROPS over continuous joint actions (Eq. 10 with a log-std adjustment; see the module
     docstring)."""
 
-    ROLE = 3  # Delta_phi's initialization role, as the discrete MA-PROPS's
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls(config, game.obs_dim, game.n_agents, actors.head.action_dim, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_agents: int, action_dim: int, rng: SeedStreams):
         self.config = config
         self.rng = rng
         self.head = GaussianHead(n_agents * action_dim)
-        self.mlp = StackedMLP((obs_dim * n_agents, *config.hidden_sizes, self.head.width))
-        self.params = init_params(self.mlp, rng, self.ROLE, 1, out_gain=0.01)
-        self.params[:, self.mlp.last_layer] = 0.0
-        self.optimizer = StackedAdam(self.params, len(rng), config.learning_rate, config.adam_eps)
+        self.mlp, self.params, self.optimizer = build_head(config, obs_dim * n_agents, self.head.width, rng)
         self.steps_taken = 0
 
     def reset_to_target(self, target_params=None) -> None:
         """Zero Delta_phi's output layer: the behavior policy becomes the target exactly."""
-        self.params[:, self.mlp.last_layer] = 0.0
+        zero_output(self.mlp, self.params)
 
     def joint_params(self, obs: torch.Tensor, target_dist: torch.Tensor) -> torch.Tensor:
         """``[S, B, N, D]``, ``[S, B, N, 2A]`` -> the behavior's joint mean and log std ``[S, B, 2NA]``."""

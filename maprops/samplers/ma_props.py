@@ -2,8 +2,8 @@
 
 ``pi_phi(.|s) = softmax(log pi_theta(.|s) + Delta_phi(s))`` where ``log pi_theta`` is the sum
 of the agents' log-probs and ``Delta_phi`` is an MLP on the joint observation with one output
-per joint action. Its last layer is zeroed at every reset, so ``pi_phi == pi_theta`` exactly
-there; hidden layers and the Adam moments persist across resets
+per joint action (:mod:`maprops.samplers.delta_phi`). Its last layer is zeroed at every reset,
+so ``pi_phi == pi_theta`` exactly there; hidden layers and the Adam moments persist across resets
 (docs/implementation.md#behavior-policy-reset-and-adam-state).
 """
 
@@ -13,13 +13,13 @@ import math
 
 import torch
 
-from maprops.games.base import decode_joint, encode_joint
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
 from maprops.kinds.behavior import BehaviorSamplerConfig
-from maprops.nets import StackedAdam, StackedMLP
-from maprops.policies import init_params, joint_log_probs
+from maprops.nets import StackedMLP
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.delta_phi import build_head, zero_output
 from maprops.samplers.state_table import gather_table, per_state, table_logit_grad, use_table
 
 
@@ -76,45 +76,22 @@ class _CentralizedPolicy:
 
 
 class MaPropsSampler:
-    ROLE = 3
+    """MA-PROPS with the paper's Delta_phi: one output per joint action (``delta_phi: network``)."""
 
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
-        if actors.head.continuous:
-            from maprops.samplers.gaussian import GaussianMaPropsSampler
-
-            if config.delta_phi != "network":  # the spec library refuses it first (maprops.config.sampler_misfit)
-                raise ValueError(f"a {config.delta_phi} delta_phi needs discrete actions; {game.name!r} has continuous ones")
-            return GaussianMaPropsSampler(config, game.obs_dim, game.n_agents, actors.head.action_dim, rng)
-        if config.delta_phi == "tabular":
-            from maprops.samplers.ma_props_tabular import TabularMaPropsSampler
-
-            return TabularMaPropsSampler(config, game, rng)
-        if config.delta_phi == "pairwise":
-            from maprops.samplers.ma_props_pairwise import PairwiseMaPropsSampler
-
-            return PairwiseMaPropsSampler(config, game.obs_dim, game.n_actions, rng)
         return cls(config, game.obs_dim, game.n_actions, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
         self.config = config
         self.n_actions = n_actions
-        self.mlp, self.params, self.optimizer = self.build_head(config, obs_dim, n_actions, math.prod(n_actions), rng)
+        self.mlp, self.params, self.optimizer = build_head(config, obs_dim * len(n_actions), math.prod(n_actions), rng)
         self.rng = rng
         self.steps_taken = 0
 
-    @classmethod
-    def build_head(cls, config, obs_dim: int, n_actions: tuple[int, ...], outputs: int, rng: SeedStreams):
-        """Delta_phi's MLP on the joint observation with ``outputs`` outputs, its parameters (output
-        layer zeroed) and their Adam optimizer."""
-        mlp = StackedMLP((obs_dim * len(n_actions), *config.hidden_sizes, outputs))
-        params = init_params(mlp, rng, cls.ROLE, 1, out_gain=0.01)
-        params[:, mlp.last_layer] = 0.0
-        return mlp, params, StackedAdam(params, len(rng), config.learning_rate, config.adam_eps)
-
     def reset_to_target(self, target_params=None) -> None:
         """Zero Delta_phi's output layer: the behavior policy becomes the target exactly."""
-        self.params[:, self.mlp.last_layer] = 0.0
+        zero_output(self.mlp, self.params)
 
     def joint_logits(self, obs: torch.Tensor, target_log_probs: torch.Tensor) -> torch.Tensor:
         """``[S, B, N, D]``, ``[S, B, N, K]`` -> behavior logits over joint actions ``[S, B, A]``."""

@@ -6,8 +6,9 @@ Here the adjustment is a sum of pairwise terms over neighbouring agents::
 
     pi_phi(a|s) ∝ pi_theta(a|s) * exp(sum_{i<N-1} f_i(s)[a_i, a_{i+1}])
 
-with ``f(s)`` an MLP on the joint observation that outputs ``N-1`` tables of ``K x K`` (its last
-layer zeroed at every reset, so ``pi_phi == pi_theta`` exactly there, as with the full head).
+with ``f(s)`` an MLP on the joint observation that outputs ``N-1`` tables of ``K x K``
+(:mod:`maprops.samplers.delta_phi`; its last layer zeroed at every reset, so ``pi_phi ==
+pi_theta`` exactly there, as with the full head).
 With the target's per-agent log-probs as unary terms this is a chain-structured discrete
 graphical model, so everything the sampler needs is exact and linear in ``N``:
 
@@ -36,6 +37,7 @@ from maprops.policies import taken_log_prob
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
+from maprops.samplers.delta_phi import build_head, zero_output
 
 
 def forward_messages(unary: torch.Tensor, pair: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -118,12 +120,13 @@ class _ChainPolicy:
 
 
 class PairwiseMaPropsSampler:
-    """MA-PROPS whose Delta_phi is a sum of chain-pair tables; built by
-    :meth:`maprops.samplers.ma_props.MaPropsSampler.from_config` for ``delta_phi: pairwise``."""
+    """MA-PROPS whose Delta_phi is a sum of chain-pair tables (``delta_phi: pairwise``)."""
+
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls(config, game.obs_dim, game.n_actions, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, obs_dim: int, n_actions: tuple[int, ...], rng: SeedStreams):
-        from maprops.samplers.ma_props import MaPropsSampler  # the network head's layout and init
-
         if len(set(n_actions)) != 1:
             raise ValueError(f"a pairwise delta_phi needs every agent to have the same action count, not {n_actions}")
         if len(n_actions) < 2:
@@ -132,13 +135,13 @@ class PairwiseMaPropsSampler:
         self.n_actions = n_actions
         self.k = n_actions[0]
         head = (len(n_actions) - 1) * self.k * self.k
-        self.mlp, self.params, self.optimizer = MaPropsSampler.build_head(config, obs_dim, n_actions, head, rng)
+        self.mlp, self.params, self.optimizer = build_head(config, obs_dim * len(n_actions), head, rng)
         self.rng = rng
         self.steps_taken = 0
 
     def reset_to_target(self, target_params=None) -> None:
         """Zero f_phi's output layer: every pair table is zero and the behavior is the target exactly."""
-        self.params[:, self.mlp.last_layer] = 0.0
+        zero_output(self.mlp, self.params)
 
     def pair_tables(self, obs: torch.Tensor) -> torch.Tensor:
         """``[S, B, N, D]`` -> f_phi(s) ``[S, B, N-1, K, K]``."""

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import decode_joint, encode_joint
+from maprops.joint_actions import decode_joint, encode_joint, joint_log_probs
 from maprops.kinds.behavior import BehaviorSamplerConfig
 from maprops.nets import StackedAdam
-from maprops.policies import joint_log_probs
 from maprops.rng import SeedStreams, sample_categorical
 from maprops.samplers.base import BehaviorData
 from maprops.samplers.behavior_update import behavior_update
@@ -45,9 +44,14 @@ class _TabularPolicy:
 
 
 class TabularMaPropsSampler:
+    """MA-PROPS with a table for Delta_phi (``delta_phi: tabular``); the game must enumerate its
+    joint states (``n_states``, ``state_index``), which the registry entry declares."""
+
+    @classmethod
+    def from_config(cls, config, actors, target_params, game, rng):
+        return cls(config, game, rng)
+
     def __init__(self, config: BehaviorSamplerConfig, game, rng: SeedStreams):
-        if getattr(game, "n_states", None) is None:
-            raise ValueError(f"a tabular delta_phi needs a game with enumerable joint states; {game.name!r} has none")
         self.config = config
         self.game = game
         self.rng = rng

@@ -67,10 +67,6 @@ class _ProductPolicy:
 class PropsSampler:
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
-        if actors.head.continuous:
-            from maprops.samplers.gaussian import GaussianPropsSampler
-
-            return GaussianPropsSampler(config, actors, target_params, rng)
         return cls(config, actors, target_params, rng)
 
     def __init__(self, config: BehaviorSamplerConfig, actors: Actors, target_params: torch.Tensor, rng: SeedStreams):

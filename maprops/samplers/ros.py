@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import torch
 
-from maprops.games.base import decode_joint
-from maprops.policies import joint_log_probs
+from maprops.joint_actions import decode_joint, joint_log_probs
 from maprops.rng import sample_categorical
 
 TIE_TOLERANCE = 1e-9
 
 
 class RosSampler:
+    """Needs a game that enumerates its joint states (``n_states``, ``state_index``), which the
+    registry entry declares."""
+
     @classmethod
     def from_config(cls, config, actors, target_params, game, rng):
-        if getattr(game, "n_states", None) is None:
-            raise ValueError(f"the ros sampler needs a game with enumerable joint states; {game.name!r} has none")
         return cls(game, len(rng))
 
     def __init__(self, game, n_seeds: int):

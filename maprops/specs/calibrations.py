@@ -9,16 +9,16 @@ overrides, so its run is named by the hash of its resolved spec like every other
 equal to the game as written *is* the figure's on-policy run). The first candidate, in the order
 written, that meets the criterion is chosen (``pipeline/calibration.py``).
 
-Which fields are open is declared here, per game kind, with the place in the paper that leaves
-each open: a spec cannot widen the list, so a calibration can never tune a reward, a penalty, a
-budget or a hyperparameter. No sampler but on-policy sampling is ever planned for a calibration
+Which fields are open is declared by each game kind's registry entry (``open_fields``), with the
+place in the paper that leaves each open: a spec cannot widen the list, so a calibration can never
+tune a reward, a penalty, a budget or a hyperparameter. No sampler but on-policy sampling is ever planned for a calibration
 (:func:`only_on_policy`), so its choice cannot depend on PROPS or MA-PROPS results.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -26,42 +26,17 @@ from pydantic_core import PydanticCustomError
 from maprops.config import ALGORITHMS
 from maprops.kinds import GAMES
 from maprops.spec_types import Float, Frozen, Int
+from maprops.specs.cells import Cell, capped_block
+from maprops.specs.errors import SpecError
 from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, SeedBlock
 from maprops.specs.load import field_error
 from maprops.specs.overrides import OverrideError
-
-if TYPE_CHECKING:
-    from maprops.specs.errors import SpecError
-    from maprops.specs.library import Cell, SpecLibrary
+from maprops.specs.resolution import SpecResolver
 
 CALIBRATION_SAMPLER = "on_policy"
 """The only sampler a calibration trains: its choice must not see PROPS or MA-PROPS results."""
 
 MIN_SEEDS = 20
-
-# Game kind -> field -> why the paper leaves it open. Everything else of a game (rewards,
-# penalties, agent and food counts, what §6 and Appendix E state) is fixed, and so are budgets and
-# hyperparameters, which are not game fields at all.
-OPEN_FIELDS: dict[str, dict[str, str]] = {
-    "gridworld": {
-        # not `size`: §6 says "a 3x3 GridWorld"; the team and distractor cells are its corners
-        "starts": "§6 and Fig. 3a show no start cells",
-        "max_episode_steps": "§6 gives no time limit",
-    },
-    "boulderpush": {
-        "height": "§6 and App. E.1 give no grid size",
-        "width": "§6 and App. E.1 give no grid size",
-        "sight": "App. E.1 does not describe the observation",
-        "max_episode_steps": "App. E.1 gives no time limit",
-    },
-    "lbf": {
-        # not the levels: App. E.1's "both agents must forage" and 0.5 each fix two equal-level
-        # players and a food of their summed level
-        "field_size": "§6 and App. E.1 give no field size",
-        "sight": "App. E.1 does not describe the observation",
-        "max_episode_steps": "App. E.1 gives no time limit",
-    },
-}
 
 
 class Criterion(Frozen):
@@ -131,23 +106,23 @@ def _spec_value(message: str, at: tuple) -> PydanticCustomError:
     return PydanticCustomError("spec_value", "{message}", {"message": message, "at": at})
 
 
-# -- cross-checks (the spec library calls these once every game reference is sound) -------------
+# -- cross-checks (the spec library calls this once every game reference is sound) -------------
 
 
-def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) -> list[SpecError]:
+def check_calibration(specs: SpecResolver, spec: CalibrationSpec, path, lines) -> list[SpecError]:
     """Errors of one calibration spec, each at its ``FILE:LINE``: an unknown game or variant, a
     game kind with nothing open, a candidate field that is unknown or fixed by the paper (a
     reward, a penalty), a value that does not make a valid game."""
-    game = library.games.get(spec.game)
+    game = specs.games.get(spec.game)
     if game is None:
-        return [field_error(path, lines, ("game",), f"unknown game {spec.game!r}; known: {', '.join(library.games)}")]
+        return [field_error(path, lines, ("game",), f"unknown game {spec.game!r}; known: {', '.join(specs.games)}")]
     if spec.variant not in game.variant_names:
         message = f"game {spec.game!r} has no variant {spec.variant!r}; known: {', '.join(game.variant_names)}"
         return [field_error(path, lines, ("variant",), message)]
     kind = game.kind
-    open_fields = OPEN_FIELDS.get(kind)
+    open_fields = GAMES[kind].open_fields
     if not open_fields:
-        calibratable = ", ".join(OPEN_FIELDS)
+        calibratable = ", ".join(name for name, k in GAMES.items() if k.open_fields)
         return [field_error(path, lines, ("game",), f"game kind {kind!r} has no field open to calibration ({calibratable} do)")]
     known = set(GAMES[kind].config.model_fields)
     errors = []
@@ -169,7 +144,7 @@ def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) 
         if bad:
             continue
         try:
-            candidate_run(library, spec, i)
+            candidate_run(specs, spec, i)
         except OverrideError as err:
             at = ("candidates", i, err.path.removeprefix("game.")) if err.path else ("candidates", i)
             errors.append(field_error(path, lines, at, f"{err} (candidate {i}: {spec.label(i)})"))
@@ -179,9 +154,9 @@ def check_calibration(library: SpecLibrary, spec: CalibrationSpec, path, lines) 
 # -- resolution ------------------------------------------------------------------------------------
 
 
-def as_figure(library: SpecLibrary, spec: CalibrationSpec, index: int) -> tuple[FigureSpec, Panel]:
+def as_figure(specs: SpecResolver, spec: CalibrationSpec, index: int) -> tuple[FigureSpec, Panel]:
     """A one-panel, on-policy-only figure playing candidate ``index``: what the library resolves."""
-    game = library.games[spec.game]
+    game = specs.games[spec.game]
     overrides = {f"game.{field}": value for field, value in spec.candidates[index].items()}
     panel = Panel(game=spec.game, variant=spec.variant, title=game.title, overrides=overrides)
     figure = FigureSpec(
@@ -198,27 +173,24 @@ def as_figure(library: SpecLibrary, spec: CalibrationSpec, index: int) -> tuple[
     return figure, panel
 
 
-def candidate_run(library: SpecLibrary, spec: CalibrationSpec, index: int, scale: Scale | None = None):
+def candidate_run(specs: SpecResolver, spec: CalibrationSpec, index: int, scale: Scale | None = None):
     """The resolved on-policy run of one candidate (``scale``: default none, the full budgets).
     Raises :class:`OverrideError` for a value that does not make a valid game."""
-    figure, panel = as_figure(library, spec, index)
-    return library.run_spec(figure, panel, CALIBRATION_SAMPLER, scale or Scale())
+    figure, panel = as_figure(specs, spec, index)
+    return specs.run_spec(figure, panel, CALIBRATION_SAMPLER, scale or Scale())
 
 
-def calibration_cells(library: SpecLibrary, name: str, scale_name: str) -> list[Cell]:
+def calibration_cells(specs: SpecResolver, spec: CalibrationSpec, scale: Scale) -> list[Cell]:
     """One on-policy cell per candidate, in the order written; each cell's ``setting`` is the
     candidate's label (what the aggregation keys its curves by)."""
-    from maprops.specs.library import Cell, _capped_block
-
-    spec, scale = library.calibration(name), library.scale(scale_name)
     seeds = min(spec.seeds, scale.seeds or spec.seeds)
-    block = _capped_block(spec.seed_block, scale)
+    block = capped_block(spec.seed_block, scale)
     cells = []
     for i in range(len(spec.candidates)):
-        figure, panel = as_figure(library, spec, i)
-        run = library.run_spec(figure, panel, CALIBRATION_SAMPLER, scale)
+        figure, panel = as_figure(specs, spec, i)
+        run = specs.run_spec(figure, panel, CALIBRATION_SAMPLER, scale)
         cells.append(Cell(0, panel, CALIBRATION_SAMPLER, run, seeds, block, setting=spec.label(i), block_cap=scale.seed_block))
-    return only_on_policy(cells, name)
+    return only_on_policy(cells, spec.calibration)
 
 
 def only_on_policy(cells: list[Cell], name: str) -> list[Cell]:

@@ -5,11 +5,11 @@ Table 2 holds what every MAPPO/IPPO run shares, Table 3 the per-game-family valu
 (docs/implementation.md#epochs-minibatches-and-the-kl-cut-off).
 Table 1 is the sweep grid over behavior settings.
 
-The YAML tables are where the paper's values live. Their models are derived from the run-spec
-models (:class:`~maprops.config.PPOConfig`, :class:`~maprops.kinds.behavior.BehaviorSamplerConfig`):
-the same fields, types and bounds, every one required, so a table cannot drift from what a run
-accepts; the run-spec models' defaults (for code that builds runs without specs) are checked
-equal to the tables by a test.
+The YAML tables are where the paper's values live, and the only place: the run-spec models
+(:class:`~maprops.config.PPOConfig`, :class:`~maprops.kinds.behavior.BehaviorSamplerConfig`,
+:class:`~maprops.config.MLEConfig`) have no defaults for what a table sets (a test checks every
+table/model pair). The tables' models are derived from the run-spec models: the same fields,
+types and bounds, every one required, so a table cannot drift from what a run accepts.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def table_model(name: str, doc: str, source: type[Frozen], exclude: set[str], **
             continue
         required = copy.copy(info)
         required.default = PydanticUndefined
+        required.default_factory = None
         fields[field] = (info.annotation, required)
     return create_model(name, __base__=Frozen, __doc__=doc, __module__=__name__, **fields, **extra)
 

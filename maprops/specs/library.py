@@ -1,4 +1,4 @@
-"""All specs of one ``specs/`` folder, cross-checked, and resolved into run specs.
+"""All specs of one ``specs/`` folder, loaded and cross-checked.
 
 Layout: ``games/*.yaml`` (one game per file, named by its stem), ``hyperparams/{table1,table2,
 table3,behavior,sampling_error}.yaml`` and the optional ``hyperparams/named_values.yaml``,
@@ -6,33 +6,32 @@ table3,behavior,sampling_error}.yaml`` and the optional ``hyperparams/named_valu
 ``calibrations/*.yaml`` (maprops/specs/calibrations.py) and ``scales.yaml``. Loading collects
 every error of every file before raising, so one ``maprops validate`` shows them all.
 
-Resolution (:meth:`SpecLibrary.run_spec`): the game spec and the paper's tables give a run as
-plain data; the figure's, then the panel's, then a study setting's overrides are applied; then
-the scale's caps; then the whole run is validated strictly. Overrides are checked for every cell
-at load time, so a bad one is a ``FILE:LINE`` error before anything runs.
+A :class:`SpecLibrary` is a :class:`~maprops.specs.resolution.SpecResolver` (how a cell
+resolves into a run spec) that loads and checks its folder, and makes the cells of its figures,
+studies, sweeps (:mod:`maprops.specs.cells`) and calibrations (:mod:`maprops.specs.calibrations`).
+Overrides are checked for every cell at load time, so a bad one is a ``FILE:LINE`` error before
+anything runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import itertools
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from maprops.config import MLEConfig, PPOConfig, RunSpec, history_misfit, sampler_misfit
+from maprops.config import MLEConfig, history_misfit
 from maprops.kinds import SAMPLERS
 from maprops.specs.calibrations import CalibrationSpec, calibration_cells, check_calibration
+from maprops.specs.cells import Cell, figure_cells, study_cells, sweep_cells
 from maprops.specs.claims import ClaimsSpec, load_claims
 from maprops.specs.errors import SpecError, SpecErrors
-from maprops.specs.figures import AUTO, FigureSpec, Panel, Scale, Scales, SeedRange, StudySpec, SweepSpec
-from maprops.specs.games import GameSpec, MatrixGameSpec, ParamGameSpec
+from maprops.specs.figures import FigureSpec, Scale, Scales, StudySpec, SweepSpec
+from maprops.specs.games import GameSpec, ParamGameSpec
 from maprops.specs.hyperparams import BehaviorDefaults, Table1, Table2, Table3
 from maprops.specs.load import field_error, load_file
-from maprops.specs.overrides import NamedValue, NamedValues, OverrideError, apply_overrides, check_paths, validate_run
-from maprops.specs.sampler_variants import SAMPLERS_FILE, SamplerVariant, SamplerVariants
+from maprops.specs.overrides import NamedValue, NamedValues, OverrideError, check_paths
+from maprops.specs.resolution import SpecResolver
+from maprops.specs.sampler_variants import SAMPLERS_FILE, SamplerVariants
 
 HYPERPARAM_FILES = {
     "table1": Table1,
@@ -50,40 +49,12 @@ NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 NAME_RULE = "a spec name may only contain letters, digits, '_', '-' and '.', and may not start with '-' or '.'"
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One (panel, sampler) curve of a figure, or of one setting of a study: a run spec and the
-    seeds it needs. ``setting`` is the study setting's label ("" in a figure). ``seed_block`` is
-    the spec's block already capped by the scale, or ``"auto"``: then the pipeline chooses it
-    (it has the cost model and knows the cores) and ``block_cap`` is the scale's cap, if any."""
+class SpecLibrary(SpecResolver):
+    """The specs of one folder; ``SpecErrors`` (every error of every file) if any is wrong."""
 
-    panel_index: int
-    panel: Panel
-    sampler: str
-    run: RunSpec
-    seeds: int  # how many: seeds first_seed .. first_seed + seeds - 1
-    seed_block: int | str
-    setting: str = ""
-    block_cap: int | None = None
-    first_seed: int = 0
-
-    @property
-    def seed_list(self) -> list[int]:
-        return list(range(self.first_seed, self.first_seed + self.seeds))
-
-
-class SpecLibrary:
     def __init__(self, root: str | Path):
-        self.root = Path(root)
-        self.games: dict[str, MatrixGameSpec | ParamGameSpec] = {}
-        self.figures: dict[str, FigureSpec] = {}
-        self.sweeps: dict[str, SweepSpec] = {}
-        self.studies: dict[str, StudySpec] = {}
+        super().__init__(root)
         self.calibrations: dict[str, CalibrationSpec] = {}
-        self.named_values = NamedValues()
-        self.hyperparams: dict[str, object] = {}
-        self.scales: dict[str, Scale] = {}
-        self.sampler_variants: dict[str, SamplerVariant] = {}
         self.claims = ClaimsSpec()
         self._lines: dict[str, tuple[Path, dict]] = {}
         errors: list[SpecError] = []
@@ -196,7 +167,8 @@ class SpecLibrary:
         if self.sampler_variants:
             path, lines = self._lines[str(self.root / SAMPLERS_FILE)]
             for name, variant in self.sampler_variants.items():
-                for key, message in variant.errors():
+                # the rows differ only in the learning rate and m, which no rule of a model relates to another setting
+                for key, message in variant.errors(self.table_settings(variant.sampler, next(iter(rows)))):
                     errors.append(
                         field_error(path, lines, ("variants", name, "set", key), f"{message} (sampler {variant.sampler!r})")
                     )
@@ -217,14 +189,17 @@ class SpecLibrary:
                 self._check_game(panel, path, lines, ("panels", i), errors)
                 if panel.sweep is not None:
                     self._check_sweep_reference(figure, panel, path, lines, ("panels", i, "sweep"), errors)
-            known_games = [panel.game for panel in figure.panels if panel.game in self.games]
+            # games whose Table 3 row is known (the others are reported above)
+            known_games = [p.game for p in figure.panels if p.game in self.games and self.games[p.game].hyperparams in rows]
             for i, sampler in enumerate(figure.samplers):
                 if sampler not in SAMPLERS and sampler not in self.sampler_variants:
                     continue  # reported above
                 reasons = [self.misfit(sampler, game) for game in known_games]
                 if reasons and all(reasons):
                     errors.append(field_error(path, lines, ("samplers", i), f"fits no panel of this figure: {reasons[0]}"))
-                reason = history_misfit(self.sampler_config(sampler), figure.experiment == "fixed_target")
+                if not known_games:
+                    continue
+                reason = history_misfit(self.sampler_config(sampler, known_games[0]), figure.experiment == "fixed_target")
                 if reason:
                     errors.append(field_error(path, lines, ("samplers", i), f"{sampler}: {reason}"))
         for name, sweep in self.sweeps.items():
@@ -249,7 +224,7 @@ class SpecLibrary:
         value, for every cell it concerns (at full scale; scales only cap budgets)."""
         path, lines = self._spec_lines("figures", figure.figure)
         runs = {
-            i: [self._base_run(figure, panel, s) for s in self.panel_samplers(figure, panel)]
+            i: [self.base_run(figure, panel, s) for s in self.panel_samplers(figure, panel)]
             for i, panel in enumerate(figure.panels)
         }
         try:
@@ -290,7 +265,7 @@ class SpecLibrary:
         if errors:
             return
         panels = [p for p in figure.panels if study.panels is None or p.game in study.panels]
-        runs = [self._base_run(figure, panel, s) for panel in panels for s in self.panel_samplers(figure, panel)]
+        runs = [self.base_run(figure, panel, s) for panel in panels for s in self.panel_samplers(figure, panel)]
         try:
             check_paths(study.axes, runs)
         except OverrideError as err:
@@ -313,7 +288,7 @@ class SpecLibrary:
     def _check_named_values(self, errors: list[SpecError]) -> None:
         """A named value must name a real run-spec field."""
         file = self.root / "hyperparams" / f"{NAMED_VALUES_FILE}.yaml"
-        runs = [self._base_run(f, p, s) for f in self.figures.values() for p in f.panels for s in f.samplers]
+        runs = [self.base_run(f, p, s) for f in self.figures.values() for p in f.panels for s in f.samplers]
         for field in self.named_values.paths:
             try:
                 check_paths({field: None}, runs)
@@ -387,221 +362,27 @@ class SpecLibrary:
                 )
             )
 
-    # -- typed access ------------------------------------------------------------------------
-    @property
-    def table2(self) -> Table2:
-        return self.hyperparams["table2"]
-
-    @property
-    def table3(self) -> Table3:
-        return self.hyperparams["table3"]
-
-    @property
-    def behavior(self) -> BehaviorDefaults:
-        return self.hyperparams["behavior"]
-
-    @property
-    def sampling_error_fit(self) -> MLEConfig:
-        return self.hyperparams["sampling_error"]
-
-    @property
-    def table1(self) -> Table1:
-        return self.hyperparams["table1"]
-
-    def scale(self, name: str) -> Scale:
-        if name not in self.scales:
-            raise KeyError(f"unknown scale {name!r}; known: {', '.join(self.scales)}")
-        return self.scales[name]
-
-    def sampler_config(self, sampler: str):
-        """A figure's sampler (a registered one or a named variant) as its settings model, with
-        the variant's settings and the model's defaults for the rest."""
-        settings = self.sampler_variants[sampler].set if sampler in self.sampler_variants else {}
-        return self.sampler_kind(sampler).config(**settings)
-
-    def misfit(self, sampler: str, game: str) -> str | None:
-        """Why a figure's sampler (a registered one or a named variant) cannot play a game, or None."""
-        return sampler_misfit(self.sampler_config(sampler), self.games[game])
-
-    def panel_samplers(self, figure: FigureSpec, panel: Panel) -> list[str]:
-        """The figure's samplers that can play this panel's game: a sampler that needs enumerable
-        joint states (the ros oracle, a tabular delta_phi) simply has no curve on a BoulderPush or
-        LBF panel, so one figure can show it where it exists."""
-        return [s for s in figure.samplers if self.misfit(s, panel.game) is None]
-
-    def base_sampler(self, name: str) -> str:
-        """The registered sampler a figure's sampler name trains: itself, or a variant's base."""
-        return self.sampler_variants[name].sampler if name in self.sampler_variants else name
-
-    def sampler_kind(self, name: str):
-        return SAMPLERS[self.base_sampler(name)]
-
-    def figure(self, name: str) -> FigureSpec:
-        if name not in self.figures:
-            raise KeyError(f"unknown figure {name!r}; known: {', '.join(self.figures)}")
-        return self.figures[name]
-
-    # -- resolution ----------------------------------------------------------------------------
-    def _base_run(self, figure: FigureSpec, panel: Panel, sampler: str, behavior: dict | None = None) -> dict:
-        """One cell's run as plain data, from the game spec and the paper's tables alone (no
-        overrides, no scale); ``behavior`` replaces Table 1 settings (a sweep's choice)."""
-        game = self.games[panel.game]
-        row = self.table3.rows[game.hyperparams]
-        table2 = self.table2.model_dump(exclude={"eval_episodes"})
-        ppo = PPOConfig(batch_size=row.ppo_batch_size, learning_rate=row.ppo_learning_rate, **table2)
-        kind = self.sampler_kind(sampler)
-        sampler_settings: dict[str, Any] = {}
-        if kind.has_behavior_update:
-            typed = {"learning_rate": row.behavior_learning_rate, "batch_size": row.behavior_batch_size}
-            sampler_settings |= {**self.behavior.model_dump(mode="json"), **typed, **(behavior or {})}
-        if sampler in self.sampler_variants:
-            sampler_settings |= self.sampler_variants[sampler].set
-        # every field of the sampler's model, so an override can name any of them (the ones the
-        # tables do not set keep the model's default: the beyond-the-paper variants, off)
-        sampler_settings = kind.config(**sampler_settings).model_dump(mode="json")
-        game_config = game.to_config(panel.variant)
-        fixed = figure.experiment == "fixed_target"
-        return {
-            "game": game_config.model_dump(mode="json"),
-            "algorithm": figure.algorithm,
-            "sampler": sampler_settings,
-            "ppo": ppo.model_dump(mode="json"),
-            "total_steps": figure.samples if fixed else game.budget.total_steps,
-            "eval_every": 1 if fixed else game.budget.eval_every,  # fixed target: set by _cap
-            "eval_episodes": self.table2.eval_episodes,
-            "fixed_target": True if fixed else None,
-            "sampling_error_fit": self.sampling_error_fit.model_dump(mode="json") if game_config.sampling_error == "kl" else None,
-        }
-
-    @staticmethod
-    def _cap(run: dict, figure: FigureSpec, scale: Scale, overridden: set[str]) -> None:
-        """Apply the scale's caps in place, after the overrides (a smoke build of an overridden
-        run is still a smoke build)."""
-        total = run["total_steps"]
-        if isinstance(total, int):  # a mistyped override is reported by the validation
-            if figure.experiment == "fixed_target":
-                run["total_steps"] = total = min(total, scale.max_samples or total)
-                if "eval_every" not in overridden:
-                    run["eval_every"] = figure.eval_every(total)
-            else:
-                batch = run["ppo"]["batch_size"]
-                if scale.max_batch_size is not None and isinstance(batch, int):
-                    run["ppo"]["batch_size"] = batch = min(batch, scale.max_batch_size)
-                if scale.max_iterations is not None and isinstance(batch, int):
-                    run["total_steps"] = min(total, scale.max_iterations * batch)
-        if scale.eval_episodes is not None and isinstance(run["eval_episodes"], int):
-            run["eval_episodes"] = min(run["eval_episodes"], scale.eval_episodes)
-
-    def run_spec(
-        self,
-        figure: FigureSpec,
-        panel: Panel,
-        sampler: str,
-        scale: Scale,
-        behavior: dict | None = None,
-        setting: dict | None = None,
-    ) -> RunSpec:
-        """The fully resolved training run for one figure cell at one scale; ``behavior``
-        overrides the sampler's Table 1 settings (a sweep's choice), ``setting`` is a study
-        setting's overrides. Raises :class:`OverrideError` for a bad override."""
-        overrides = {**figure.overrides, **panel.overrides, **(setting or {})}
-        run = apply_overrides(self._base_run(figure, panel, sampler, behavior), overrides, self.named_values)
-        self._cap(run, figure, scale, set(overrides))
-        return validate_run(run, overrides, self.named_values)
-
-    def sweep(self, name: str) -> SweepSpec:
-        if name not in self.sweeps:
-            raise KeyError(f"unknown sweep {name!r}; known: {', '.join(self.sweeps)}")
-        return self.sweeps[name]
-
-    def sweep_settings(self) -> list[dict]:
-        """Every combination of Table 1's behavior settings, in the table's order."""
-        axes = self.table1.model_dump()
-        return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
-
-    def sweep_cells(self, name: str, scale_name: str) -> list[tuple[dict, Cell]]:
-        """(setting, cell) for every sampler and Table 1 setting of a sweep; the cell's sampler
-        label names the setting, e.g. ``ma_props lr=0.3 m=1 kl=0.03 clip=0.3``."""
-        sweep, scale = self.sweep(name), self.scale(scale_name)
-        panel = Panel(game=sweep.game, variant=sweep.variant, title=self.games[sweep.game].title)
-        as_figure = FigureSpec(
-            figure=name,
-            title=sweep.title,
-            algorithm=sweep.algorithm,
-            metric=sweep.metric,
-            ylabel=sweep.metric,
-            samplers=sweep.samplers,
-            seeds=sweep.seeds,
-            seed_block=sweep.seed_block,
-            panels=(panel,),
-        )
-        seeds = min(sweep.seeds, scale.seeds or sweep.seeds)
-        block = _capped_block(sweep.seed_block, scale)
-        out = []
-        for sampler in sweep.samplers:
-            for setting in self.sweep_settings():
-                run = self.run_spec(as_figure, panel, sampler, scale, behavior=setting)
-                label = f"{sampler} lr={setting['learning_rate']:g} m={setting['batch_size']} kl={setting['target_kl']:g} clip={setting['clip_coef']:g}"
-                out.append(
-                    ({"sampler": sampler, **setting}, Cell(0, panel, label, run, seeds, block, block_cap=scale.seed_block))
-                )
-        return out
+    # -- what the library holds beyond the resolver, and the cells it resolves --------------
+    def calibration(self, name: str) -> CalibrationSpec:
+        if name not in self.calibrations:
+            raise KeyError(f"unknown calibration {name!r}; known: {', '.join(self.calibrations)}")
+        return self.calibrations[name]
 
     def cells(self, figure_name: str, scale_name: str, best_setting=None) -> list[Cell]:
         """Every (panel, sampler) cell of a figure. A panel that names a sweep needs
         ``best_setting(sweep, sampler) -> Table 1 setting``, the sweep's result (the pipeline
         reads it from the sweep's output); without it those cells are left out. On-policy cells
         never need it."""
-        return self._cells(self.figure(figure_name), self.scale(scale_name), best_setting)
+        return figure_cells(self, self.figure(figure_name), self.scale(scale_name), best_setting)
 
-    def study(self, name: str) -> StudySpec:
-        if name not in self.studies:
-            raise KeyError(f"unknown study {name!r}; known: {', '.join(self.studies)}")
-        return self.studies[name]
+    def study_cells(self, name: str, scale_name: str, best_setting=None) -> list[Cell]:
+        """Every (setting, panel, sampler) cell of a study (:func:`maprops.specs.cells.study_cells`)."""
+        return study_cells(self, name, self.scale(scale_name), best_setting)
 
-    def calibration(self, name: str) -> CalibrationSpec:
-        if name not in self.calibrations:
-            raise KeyError(f"unknown calibration {name!r}; known: {', '.join(self.calibrations)}")
-        return self.calibrations[name]
+    def sweep_cells(self, name: str, scale_name: str) -> list[tuple[dict, Cell]]:
+        """(setting, cell) for every sampler and Table 1 setting of a sweep (:func:`maprops.specs.cells.sweep_cells`)."""
+        return sweep_cells(self, name, self.scale(scale_name))
 
     def calibration_cells(self, name: str, scale_name: str) -> list[Cell]:
         """One on-policy cell per candidate of a calibration (maprops/specs/calibrations.py)."""
-        return calibration_cells(self, name, scale_name)
-
-    def study_cells(self, name: str, scale_name: str, best_setting=None) -> list[Cell]:
-        """Every (setting, panel, sampler) cell of a study, settings in the axes' order. A
-        setting equal to the base figure's own values resolves to the base figure's runs."""
-        study = self.study(name)
-        figure, scale = self.figure(study.figure), self.scale(scale_name)
-        cells = []
-        for setting in study.settings():
-            label = study.setting_label(setting)
-            for cell in self._cells(figure, scale, best_setting, study.panels, setting, study.seeds):
-                cells.append(dataclasses.replace(cell, setting=label))
-        return cells
-
-    def _cells(self, figure: FigureSpec, scale: Scale, best_setting=None, games=None, setting=None, seeds=None) -> list[Cell]:
-        chosen = SeedRange.of(seeds if seeds is not None else figure.seeds)
-        first, count = chosen.start, min(chosen.count, scale.seeds or chosen.count)
-        block = _capped_block(figure.seed_block, scale)
-        cells = []
-        for i, panel in enumerate(figure.panels):
-            if games is not None and panel.game not in games:
-                continue
-            for sampler in self.panel_samplers(figure, panel):
-                behavior = None
-                if panel.sweep is not None and self.sampler_kind(sampler).has_behavior_update:
-                    if best_setting is None:
-                        continue
-                    behavior = best_setting(panel.sweep, self.base_sampler(sampler))
-                run = self.run_spec(figure, panel, sampler, scale, behavior, setting)
-                cells.append(Cell(i, panel, sampler, run, count, block, block_cap=scale.seed_block, first_seed=first))
-        return cells
-
-
-def _capped_block(block: int | str, scale: Scale) -> int | str:
-    """An explicit block capped by the scale; ``auto`` stays ``auto`` (the pipeline applies the
-    cap after choosing)."""
-    if block == AUTO:
-        return AUTO
-    return min(block, scale.seed_block or block)
+        return calibration_cells(self, self.calibration(name), self.scale(scale_name))

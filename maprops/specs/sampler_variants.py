@@ -50,11 +50,12 @@ class SamplerVariant(Frozen):
             raise ValueError("the base sampler is 'sampler'; 'set' changes its settings only")
         return settings
 
-    def errors(self) -> list[tuple[str, str]]:
-        """(key, message) for settings the base sampler's model refuses (checked with its
-        defaults; the figure's own values are checked again when its runs resolve)."""
+    def errors(self, tables: dict) -> list[tuple[str, str]]:
+        """(key, message) for settings the base sampler's model refuses, checked on top of
+        ``tables``, the settings the spec folder's tables give it (the figure's own values are
+        checked again when its runs resolve)."""
         try:
-            SAMPLERS[self.sampler].config(**self.set)
+            SAMPLERS[self.sampler].config(**{**tables, **self.set})
         except ValidationError as err:
             return [
                 (str(e["loc"][0]) if e["loc"] else "", "unknown setting" if e["type"] == "extra_forbidden" else e["msg"])

@@ -6,9 +6,11 @@ count, the observation length, and two properties the seed-batched core relies o
 reset and steps do not depend on the other environments of its batch. A scenario that fails a
 check is reported with the spec field to blame.
 
-Reading specs must not import torch, so :mod:`maprops.kinds.vmas` runs this module as a
-subprocess (``python -m maprops.games.vmas_probe``, the query as JSON on stdin, the answer as
-JSON on stdout) unless torch is already loaded.
+It lives beside the kind's entry, which asks it (the core, :mod:`maprops.games.vmas_task`, builds
+and steps environments with its helpers too). Reading specs must not import torch, so
+:mod:`maprops.kinds.vmas` runs this module as a subprocess (``python -m
+maprops.kinds.vmas_probe``, the query as JSON on stdin, the answer as JSON on stdout) unless
+torch is already loaded.
 """
 
 from __future__ import annotations
