@@ -26,11 +26,11 @@ class Progress:
     """Print a progress line after a target update, at most every ``every_s`` seconds (and
     always after the last one)."""
 
-    def __init__(self, iterations: int, steps_per_iteration: int, every_s: float = 60.0, stream=sys.stderr):
+    def __init__(self, iterations: int, steps_per_iteration: int, every_s: float = 60.0, stream=None):
         self.iterations = iterations
         self.steps_per_iteration = steps_per_iteration
         self.every_s = every_s
-        self.stream = stream
+        self.stream = stream  # None: the standard error of the moment (a default bound at import goes stale)
         self._start = time.monotonic()
         self._first: int | None = None  # the iteration this attempt started from (resumed jobs)
         self._last = float("-inf")
@@ -55,5 +55,5 @@ class Progress:
         if self._first is None:
             self.start(iteration - 1)
         if now - self._last >= self.every_s or iteration == self.iterations:
-            print(self.line(iteration, now), file=self.stream, flush=True)
+            print(self.line(iteration, now), file=self.stream or sys.stderr, flush=True)
             self._last = now
