@@ -80,6 +80,21 @@ def relay_env(**kwargs):
     return RelayEnv(**kwargs)
 
 
+class MisshapedEnv(RelayEnv):
+    """Declares a Box of 3 numbers per agent but observes 4: the mismatch the spec check catches."""
+
+    def observation_space(self, agent):
+        return spaces.Box(0.0, 1.0, (3,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        _, infos = super().reset(seed, options)
+        return {a: np.zeros(4, np.float32) for a in self.agents}, infos
+
+
+def misshaped_env(**kwargs):
+    return MisshapedEnv()
+
+
 def relay(success, max_episode_steps=10, **kwargs):
     return PettingZooGame(env=RELAY, kwargs=kwargs, max_episode_steps=max_episode_steps, success=success)
 
@@ -301,6 +316,12 @@ ENV = 'env: "mpe2.simple_spread_v3:parallel_env"'
             'simple_speaker_listener_v4:parallel_env"\nkwargs: {continuous_actions: true',
             "env",
             "this kind needs the same Box for every agent",
+        ),
+        (
+            ENV,
+            'env: "tests.test_pettingzoo_task:misshaped_env"',
+            "env",
+            "agent 'a' observes (4,) at reset but declares Box(0.0, 1.0, (3,), float32)",
         ),
         ("{N: 2,", "{agents: 2,", "kwargs", "mpe2.simple_spread_v3:parallel_env(**kwargs) failed: TypeError:"),
         ("{N: 2,", "{render_mode: human, N: 2,", "kwargs", "training never renders"),

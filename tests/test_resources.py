@@ -309,3 +309,19 @@ def test_the_readmes_fig5_plan_table_is_what_plan_prints():
         assert round(sum(seconds) / 3600) == int(cpu_hours), cores
         decimals = len(wall_hours.partition(".")[2])  # as precise as the README shows it
         assert round(forecast_seconds(seconds, int(cores)) / 3600, decimals) == float(wall_hours), cores
+
+
+def test_a_build_forecast_over_an_hour_is_announced_and_a_short_one_is_not():
+    """What the Snakefile's onstart prints before the first job (pipeline/targets.py)."""
+    from pipeline.targets import forecast_lines
+
+    plan = Plan(REPO / "specs", "full")
+    runs = {cell.run.run_id(): cell.run.canonical_json() for cell in plan.cells("fig5_gridworld")}
+    jobs = [(spec, 20) for spec in runs.values()]
+    seconds = [train_seconds(spec, 20) for spec, _ in jobs]
+    assert forecast_seconds(seconds, 2) > 3600  # fig5's GridWorld panel: hours on a laptop
+    lines = forecast_lines(jobs, 2)
+    assert lines[0].startswith(f"Forecast: {len(jobs)} train jobs, {sum(seconds) / 3600:.1f} CPU-hours, about ")
+    assert "on 2 cores" in lines[0] and "resumes where it stopped" in lines[1]
+    short = [(spec, 1) for spec in list(runs.values())[:1]]
+    assert forecast_seconds([train_seconds(*short[0])], 2) < 3600 and forecast_lines(short, 2) == []
