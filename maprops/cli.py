@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     p_publish.add_argument("names", nargs="*", metavar="NAME", help="figures, studies, calibrations, or premise")
     p_publish.add_argument("--scale", default="full", help="the scale to publish from (default full)")
     p_publish.add_argument("--all", action="store_true", help="publish again every entry record/index.json lists")
+    p_publish.add_argument(
+        "--withdraw", action="store_true", help="take the named entries out of the record instead (until they are rebuilt)"
+    )
     p_publish.add_argument("--specs", default="specs", help="spec folder (default: specs/)")
     p_publish.add_argument("--results", default="results", help="the build tree (default: results/)")
     p_publish.add_argument("--record", default="record", help="record folder (default: record/)")
@@ -158,7 +161,7 @@ def record_main(args) -> int:
         print(f"maprops {args.command}: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
         return 2
     if args.command == "publish":
-        return publish_main(args.names, args.scale, args.all, args.specs, args.results, args.record)
+        return publish_main(args.names, args.scale, args.all, args.specs, args.results, args.record, args.withdraw)
     jobs = args.jobs or default_jobs()
     return verify_main(args.names, args.scale, args.cells, args.seeds, args.sample, jobs, args.specs, args.record, args.dry_run)
 

@@ -7,7 +7,8 @@ of finished builds' tables, figures and reports, laid out as a build tree
 plus ``record/index.json`` (what each entry is, which commits and engines trained its inputs)
 and ``record/REPORT.md`` (the claims report rendered from the recorded full-scale tables).
 
-Two commands touch it: ``maprops publish`` copies built entries in (the only writer), and
+Two commands touch it: ``maprops publish`` copies built entries in (the only writer; with
+``--withdraw`` it takes entries out, e.g. ones an engine change made stale until they are rebuilt), and
 ``maprops verify`` (:mod:`pipeline.verify`) retrains recorded cells and compares every per-seed
 value with the record. An entry is a figure, a study or a calibration at one scale, or
 ``premise`` (the Appendix E table of that scale).
@@ -134,6 +135,24 @@ def publish(entries: list[Entry], plans: dict, results: str = "results", record:
     return lines
 
 
+def withdraw(entries: list[Entry], plans: dict, record: str = RECORD) -> list[str]:
+    """Take recorded entries out of ``record``: their files and index entries. A record must be
+    what this checkout computes; an entry that a change moved and that is not rebuilt yet is
+    withdrawn (git history keeps it) rather than left standing beside results it no longer matches."""
+    index = read_index(record)
+    unknown = [e.key for e in entries if e.key not in index["entries"]]
+    if unknown:
+        raise RecordError(f"not in {record}/{INDEX}: {', '.join(unknown)}")
+    lines = []
+    for entry in entries:
+        files = index["entries"].pop(entry.key)["files"]
+        for rel in files:
+            (Path(record) / rel).unlink(missing_ok=True)
+        lines.append(f"withdrew {entry.key} ({entry.kind}, {len(files)} files)")
+    write_text_atomic(Path(record) / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
+    return lines
+
+
 def render_report(specs: str, record: str = RECORD, scale: str = "full") -> str:
     """Render ``record/REPORT.md`` from the recorded tables (the claims report of the record)."""
     from pipeline.report import main as report_main
@@ -159,8 +178,11 @@ def render_tables(specs: str, record: str = RECORD) -> str:
     return f"{out}/table{{1,2,3}}.{{md,tex}}"
 
 
-def publish_main(names: list[str], scale: str, all_entries: bool, specs: str, results: str, record: str) -> int:
-    """``maprops publish``: copy built entries into the record, then render its report."""
+def publish_main(
+    names: list[str], scale: str, all_entries: bool, specs: str, results: str, record: str, withdrawing: bool = False
+) -> int:
+    """``maprops publish``: copy built entries into the record (or take them out with
+    ``withdrawing``), then render its report."""
     from pipeline.expand import Plan
 
     try:
@@ -181,7 +203,7 @@ def publish_main(names: list[str], scale: str, all_entries: bool, specs: str, re
             entries = [Entry(entry_kind(plan_of(scale), n), n, scale) for n in names]
         for entry in entries:
             plan_of(entry.scale)
-        for line in publish(entries, plans, results, record):
+        for line in withdraw(entries, plans, record) if withdrawing else publish(entries, plans, results, record):
             print(line)
         print(f"rendered {render_report(specs, record)}")
         print(f"rendered {render_tables(specs, record)}")

@@ -131,6 +131,20 @@ def test_a_fresh_clone_trains_the_headline_figure(tmp_path):
     assert jobs["train"] == "63" and jobs["paper_figure"] == "1", jobs
 
 
+def test_withdraw_takes_an_entry_out_of_the_record_and_its_report(recorded, tmp_path):
+    record = tmp_path / "record"
+    shutil.copytree(recorded / "record", record)
+    files = json.loads((record / "index.json").read_text())["entries"]["smoke/tiny"]["files"]
+    done = cli(recorded, "publish", "--withdraw", "tiny", "--scale", "smoke", "--record", str(record))
+    assert done.returncode == 0, done.stderr
+    assert "withdrew smoke/tiny (figure, 5 files)" in done.stdout
+    assert json.loads((record / "index.json").read_text())["entries"] == {}
+    assert not any((record / rel).exists() for rel in files)
+    assert "Rests on no results yet" in (record / "REPORT.md").read_text()
+    again = cli(recorded, "publish", "--withdraw", "tiny", "--scale", "smoke", "--record", str(record))
+    assert again.returncode == 1 and "not in " in again.stderr and "smoke/tiny" in again.stderr
+
+
 def test_the_drift_guard_covers_each_sampler_the_fixed_target_path_and_gridworld_cheaply():
     """CI's sample (.ci/drift_guard.yaml): at least one matrix cell per sampler at 100 seeds with
     the printed settings, a fixed-target cell and a GridWorld cell, in a few CPU-minutes."""
