@@ -147,7 +147,12 @@ def withdraw(entries: list[Entry], plans: dict, record: str = RECORD) -> list[st
     for entry in entries:
         files = index["entries"].pop(entry.key)["files"]
         for rel in files:
-            (Path(record) / rel).unlink(missing_ok=True)
+            path = Path(record) / rel
+            path.unlink(missing_ok=True)
+            for folder in path.parents:  # folders left empty go too, up to the record itself
+                if folder == Path(record) or any(folder.iterdir()):
+                    break
+                folder.rmdir()
         lines.append(f"withdrew {entry.key} ({entry.kind}, {len(files)} files)")
     write_text_atomic(Path(record) / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
     return lines

@@ -140,6 +140,7 @@ def test_withdraw_takes_an_entry_out_of_the_record_and_its_report(recorded, tmp_
     assert "withdrew smoke/tiny (figure, 5 files)" in done.stdout
     assert json.loads((record / "index.json").read_text())["entries"] == {}
     assert not any((record / rel).exists() for rel in files)
+    assert not (record / "smoke").exists()  # its folders, left empty, go too
     assert "Rests on no results yet" in (record / "REPORT.md").read_text()
     again = cli(recorded, "publish", "--withdraw", "tiny", "--scale", "smoke", "--record", str(record))
     assert again.returncode == 1 and "not in " in again.stderr and "smoke/tiny" in again.stderr
