@@ -135,9 +135,14 @@ def plan_main(target: str, cores: int, scale: str | None, specs: str) -> int:
     try:
         from pipeline.plan import plan_main as run
     except ImportError as err:
-        print(f"maprops plan: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
-        return 2
+        return pipeline_missing("plan", err)
     return run(target, cores, scale, specs)
+
+
+def pipeline_missing(command: str, err: ImportError) -> int:
+    """The one answer of the commands that live with the pipeline package when it is absent."""
+    print(f"maprops {command}: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
+    return 2
 
 
 def premise_command(args) -> int:
@@ -146,8 +151,7 @@ def premise_command(args) -> int:
     try:
         from pipeline.premise_table import premise_main
     except ImportError as err:
-        print(f"maprops premise: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
-        return 2
+        return pipeline_missing("premise", err)
     return premise_main(args.games, args.variant, args.episodes, args.seed, args.specs, args.csv)
 
 
@@ -158,8 +162,7 @@ def record_main(args) -> int:
         from pipeline.record import publish_main
         from pipeline.verify import default_jobs, verify_main
     except ImportError as err:
-        print(f"maprops {args.command}: needs the pipeline package (pip install -e . in the repository): {err}", file=sys.stderr)
-        return 2
+        return pipeline_missing(args.command, err)
     if args.command == "publish":
         return publish_main(args.names, args.scale, args.all, args.specs, args.results, args.record, args.withdraw)
     jobs = args.jobs or default_jobs()

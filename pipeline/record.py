@@ -135,7 +135,7 @@ def publish(entries: list[Entry], plans: dict, results: str = "results", record:
     return lines
 
 
-def withdraw(entries: list[Entry], plans: dict, record: str = RECORD) -> list[str]:
+def withdraw(entries: list[Entry], record: str = RECORD) -> list[str]:
     """Take recorded entries out of ``record``: their files and index entries. A record must be
     what this checkout computes; an entry that a change moved and that is not rebuilt yet is
     withdrawn (git history keeps it) rather than left standing beside results it no longer matches."""
@@ -208,7 +208,7 @@ def publish_main(
             entries = [Entry(entry_kind(plan_of(scale), n), n, scale) for n in names]
         for entry in entries:
             plan_of(entry.scale)
-        for line in withdraw(entries, plans, record) if withdrawing else publish(entries, plans, results, record):
+        for line in withdraw(entries, record) if withdrawing else publish(entries, plans, results, record):
             print(line)
         print(f"rendered {render_report(specs, record)}")
         print(f"rendered {render_tables(specs, record)}")
