@@ -7,6 +7,7 @@ random policies encourages cooperation (the paper's Appendix E premise)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DESCRIPTION = (
@@ -18,6 +19,20 @@ DESCRIPTION = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``maprops`` command. A reader that stops early (``maprops plan fig5 | head``) closes
+    the pipe: that ends the command quietly, as it does for any Unix filter, not with a traceback."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # Python's documented recipe: point stdout at /dev/null so the flush at exit cannot
+        # raise again, and exit like a filter killed by SIGPIPE would not (status 1, no output).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     import maprops
 
     parser = argparse.ArgumentParser(prog="maprops", description=DESCRIPTION)

@@ -168,3 +168,20 @@ def test_a_command_line_mistake_is_one_clear_line(args, expected):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and expected in out, out
     assert "Traceback" not in out and 'File "' not in out, out
+
+
+def test_a_reader_that_stops_early_ends_the_command_without_a_traceback():
+    """``maprops plan fig5 | head``: a reader that exits before the output is written closes
+    the pipe; the command stops quietly with status 1 instead of printing BrokenPipeError's
+    traceback (``true`` reads nothing, so the pipe is closed well before the plan is ready)."""
+    proc = subprocess.run(
+        f"{sys.executable} -m maprops.cli plan fig5 | true; echo status ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert proc.stdout == "status 1\n", proc.stdout
+    assert proc.stderr == "", proc.stderr
