@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not in the interpreter's exit
         return status
     except BrokenPipeError:
-        # Python's documented recipe: point stdout at /dev/null so the flush at exit cannot
-        # raise again, and exit like a filter killed by SIGPIPE would not (status 1, no output).
+        # Python's documented recipe (signal module, "Note on SIGPIPE"): point stdout at
+        # /dev/null so the interpreter's own flush at exit cannot raise again; status 1.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
