@@ -104,10 +104,16 @@ def choose_seeds(seeds: list[int], selection: str | None) -> list[int]:
     if selection is None:
         return list(seeds)
     if selection.isdigit():
+        if int(selection) < 1:
+            raise RecordError(
+                f"--seeds: {selection} selects no seed; give a count K of at least 1, or a range LO-HI (0-0 is seed 0)"
+            )
         return sorted(seeds)[: int(selection)]
     lo, sep, hi = selection.partition("-")
     if not (sep and lo.isdigit() and hi.isdigit()):
         raise RecordError(f"--seeds: {selection!r} is neither a count K nor a range LO-HI")
+    if int(lo) > int(hi):
+        raise RecordError(f"--seeds: {selection!r} is an empty range (LO above HI)")
     return [s for s in sorted(seeds) if int(lo) <= s <= int(hi)]
 
 
@@ -232,6 +238,18 @@ def cpu_time(seconds: float) -> str:
     return hours(seconds) if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def nothing_selected(name: str | None, cells: str | None, seeds: str | None, entries: list[Entry], plan_of) -> str:
+    """The error for a request that selects no cell and seed: what was asked, and the cells
+    (``GAME/SAMPLER``) the named entry has, to correct a pattern against."""
+    asked = " ".join(f"{flag} {value}" for flag, value in (("--cells", cells), ("--seeds", seeds)) if value is not None)
+    text = f"{name or 'the record'}: {asked or 'the selection'} selects no recorded cell and seed, so nothing would be checked"
+    if name is not None and entries:
+        cells_of = manifest_of(plan_of(entries[0].scale), entries[0])["cells"]
+        names = sorted({f"{c['panel'].split('/')[0]}/{c['sampler']}" for c in cells_of})
+        text += f"; its cells: {', '.join(names)}"
+    return text
+
+
 def read_sample(path: str) -> list[tuple[str, str | None, str | None]]:
     """A drift-guard sample file: ``checks: [{entry: NAME, cells: PATTERNS, seeds: K|LO-HI}]``."""
     try:
@@ -277,13 +295,20 @@ def verify_main(
                 entry_kind(plan_of(scale or "full"), name)  # unknown names are refused with the known ones
                 where = f" at scale {scale}" if scale else ""
                 raise RecordError(f"{name!r} is not recorded{where}; recorded: {', '.join(e.key for e in recorded)}")
+            selected = 0
             for entry in chosen:
                 if entry.kind == PREMISE:
                     premises.append(entry)
+                    selected += 1
                     continue
                 found, trouble = plan_checks(entry, plan_of(entry.scale), record_path, cell_selection, seed_selection)
                 checks += found
                 problems += trouble
+                selected += len(found) + len(trouble)
+            if not selected:
+                # A selection that matches nothing would "pass" having checked nothing: a typo in a
+                # drift-guard sample (or a renamed panel) must fail, not quietly shrink the guard.
+                raise RecordError(nothing_selected(name, cell_selection, seed_selection, chosen, plan_of))
     except RecordError as err:
         print(f"maprops verify: {err}", file=sys.stderr)
         return 2

@@ -182,6 +182,19 @@ def test_verify_and_publish_refuse_bad_requests_in_one_line(recorded, capsys, mo
     bad.write_text(yaml.safe_dump({"check": []}))
     assert main(["verify", "--sample", str(bad)]) == 2
     assert "not a sample file" in capsys.readouterr().err
+    # A selection that matches nothing is refused, not passed having checked nothing.
+    assert main(["verify", "--seeds", "0"]) == 2
+    assert "--seeds: 0 selects no seed" in capsys.readouterr().err
+    assert main(["verify", "tiny", "--seeds", "2-1"]) == 2
+    assert "'2-1' is an empty range" in capsys.readouterr().err
+    assert main(["verify", "tiny", "--seeds", "50-60", "-n"]) == 2
+    assert "tiny: --seeds 50-60 selects no recorded cell and seed" in capsys.readouterr().err
+    typo = recorded / "typo_sample.yaml"
+    typo.write_text(yaml.safe_dump({"checks": [{"entry": "tiny", "cells": "nonconflict_19/ma_prop", "seeds": 1}]}))
+    assert main(["verify", "--sample", str(typo), "-n"]) == 2
+    err = capsys.readouterr().err
+    assert "tiny: --cells nonconflict_19/ma_prop --seeds 1 selects no recorded cell and seed" in err
+    assert "its cells: nonconflict_19/ma_props, nonconflict_19/on_policy, nonconflict_19/props" in err
 
 
 def test_the_cli_says_its_version_and_its_help_is_plain_text(capsys):
