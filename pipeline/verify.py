@@ -295,19 +295,20 @@ def verify_main(
                 entry_kind(plan_of(scale or "full"), name)  # unknown names are refused with the known ones
                 where = f" at scale {scale}" if scale else ""
                 raise RecordError(f"{name!r} is not recorded{where}; recorded: {', '.join(e.key for e in recorded)}")
-            selected = 0
+            cells_before, premises_before = len(checks) + len(problems), len(premises)
             for entry in chosen:
                 if entry.kind == PREMISE:
                     premises.append(entry)
-                    selected += 1
                     continue
                 found, trouble = plan_checks(entry, plan_of(entry.scale), record_path, cell_selection, seed_selection)
                 checks += found
                 problems += trouble
-                selected += len(found) + len(trouble)
-            if not selected:
-                # A selection that matches nothing would "pass" having checked nothing: a typo in a
-                # drift-guard sample (or a renamed panel) must fail, not quietly shrink the guard.
+            # A selection that matches nothing would "pass" having checked nothing: a typo in a
+            # drift-guard sample (or a renamed panel) must fail, not quietly shrink the guard. A
+            # premise table has no cells or seeds, so it does not answer a --cells/--seeds selection.
+            matched = len(checks) + len(problems) > cells_before
+            selecting = cell_selection is not None or seed_selection is not None
+            if not matched and (selecting or len(premises) == premises_before):
                 raise RecordError(nothing_selected(name, cell_selection, seed_selection, chosen, plan_of))
     except RecordError as err:
         print(f"maprops verify: {err}", file=sys.stderr)

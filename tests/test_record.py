@@ -195,6 +195,16 @@ def test_verify_and_publish_refuse_bad_requests_in_one_line(recorded, capsys, mo
     err = capsys.readouterr().err
     assert "tiny: --cells nonconflict_19/ma_prop --seeds 1 selects no recorded cell and seed" in err
     assert "its cells: nonconflict_19/ma_props, nonconflict_19/on_policy, nonconflict_19/props" in err
+    # Over the whole record too, even where a premise table (no cells, no seeds) is recorded.
+    record = recorded / "record_with_premise"
+    shutil.copytree(recorded / "record", record)
+    index = json.loads((record / "index.json").read_text())
+    index["entries"]["smoke/premise"] = {"files": ["smoke/premise.csv"], "kind": "premise", "name": "premise", "scale": "smoke"}
+    (record / "index.json").write_text(json.dumps(index))
+    assert main(["verify", "--record", str(record), "--cells", "typo/ma_props", "-n"]) == 2
+    assert "the record: --cells typo/ma_props selects no recorded cell and seed" in capsys.readouterr().err
+    assert main(["verify", "--record", str(record), "premise", "-n"]) == 0  # the premise alone is a selection
+    assert "and 1 premise tables" in capsys.readouterr().out
 
 
 def test_the_cli_says_its_version_and_its_help_is_plain_text(capsys):
