@@ -199,7 +199,11 @@ def keep_steps(cell: dict, steps: np.ndarray, curves: dict[str, np.ndarray]) -> 
             f"(measured: {measured or 'none'})"
         )
     columns = [index[step] for step in wanted]
-    return steps[columns], {metric: values[:, columns] for metric, values in curves.items()}
+    # Row-contiguous copies: NumPy sums a row of a column-indexed (Fortran-ordered) array one
+    # element after another, but a contiguous row pairwise, so a seed's mean over evaluations
+    # would differ in its last bit between a cell of many seeds and the same seed alone (as
+    # `maprops verify --seeds 0-0` retrains it). Contiguous rows sum the same way in both.
+    return steps[columns], {metric: np.ascontiguousarray(values[:, columns]) for metric, values in curves.items()}
 
 
 def check_steps(rows: pd.DataFrame, owner: dict[int, str]) -> np.ndarray:

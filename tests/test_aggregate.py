@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from maprops.io import write_columns_csv
@@ -247,3 +248,24 @@ def test_cli_refuses_a_bad_manifest_file(tmp_path, manifest, expected):
     assert proc.returncode == 1
     assert proc.stderr.startswith("aggregate: manifest ") and expected in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("select", [None, "every other step"])
+def test_a_seeds_summary_does_not_depend_on_the_seeds_beside_it(tmp_path, select):
+    """`maprops verify --seeds 0-0` retrains one seed and compares its mean over evaluations with
+    the record's, which was summarised beside the cell's other seeds: the two must agree to the
+    last bit, with or without a step selection (fig_rate's geometric checkpoints)."""
+    steps = np.arange(1, 41) * 10
+    curve = lambda seed: np.random.default_rng(seed).random(len(steps)) / 3  # noqa: E731
+    def summaries(seeds):
+        block = write_block(tmp_path / f"seeds{len(seeds)}.csv", seeds, curve=curve, steps=lambda s: steps)
+        chosen = {} if select is None else {"steps": steps[::2].tolist()}
+        tables = []
+        aggregate([{**cell([block], seeds), **chosen}], ["success_rate"], resamples=10, per_seed=tables)
+        return pd.concat(tables)
+
+    together = summaries(range(6)).set_index("seed")
+    for seed in range(6):
+        alone = summaries([seed]).set_index("seed")
+        for statistic in ("first", "final", "mean"):
+            assert alone.at[seed, statistic] == together.at[seed, statistic], (seed, statistic)
