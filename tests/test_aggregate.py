@@ -257,6 +257,7 @@ def test_a_seeds_summary_does_not_depend_on_the_seeds_beside_it(tmp_path, select
     last bit, with or without a step selection (fig_rate's geometric checkpoints)."""
     steps = np.arange(1, 41) * 10
     curve = lambda seed: np.random.default_rng(seed).random(len(steps)) / 3  # noqa: E731
+
     def summaries(seeds):
         block = write_block(tmp_path / f"seeds{len(seeds)}.csv", seeds, curve=curve, steps=lambda s: steps)
         chosen = {} if select is None else {"steps": steps[::2].tolist()}
